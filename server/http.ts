@@ -1,0 +1,188 @@
+/**
+ * The Node HTTP server: /api/v1/* goes straight to the gateway handler, /api/{health,ready,metrics} to the ops
+ * handlers, everything else to Next's request handler. Tracks in-flight requests for graceful shutdown.
+ */
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import type { Handler } from "./gateway/handler";
+import { handleOps } from "./obs/ops";
+import type { Runtime } from "./runtime";
+
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
+
+export interface HttpServer {
+  server: http.Server;
+  listen(port: number, host: string): Promise<AddressInfo>;
+  /** Stops accepting, waits for in-flight requests (at most `timeoutMs`), then closes every connection. */
+  shutdown(timeoutMs: number): Promise<{ forced: boolean }>;
+  inFlight(): number;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function createHttpServer(options: { rt: Runtime; gateway: Handler; next?: NodeHandler }): HttpServer {
+  const { rt, gateway } = options;
+  let inFlight = 0;
+  let draining = false;
+  let idleWaiters: Array<() => void> = [];
+
+  const finished = () => {
+    inFlight -= 1;
+    if (inFlight === 0) {
+      for (const resolve of idleWaiters) resolve();
+      idleWaiters = [];
+    }
+  };
+
+  const server = http.createServer((req, res) => {
+    inFlight += 1;
+    res.once("close", finished);
+    if (draining) res.setHeader("connection", "close");
+    const started = process.hrtime.bigint();
+    const pathname = (req.url ?? "/").split("?", 1)[0]!;
+    const surface = pathname === "/api/v1" || pathname.startsWith("/api/v1/") ? "gateway" : pathname.startsWith("/api/") && isOpsPath(pathname) ? "ops" : "ui";
+    res.once("finish", () => {
+      rt.metrics.httpRequests.inc({ surface, method: req.method ?? "GET", status: String(res.statusCode) });
+      rt.metrics.httpDuration.observe({ surface }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+
+    if (surface === "ui") {
+      if (options.next) {
+        Promise.resolve(options.next(req, res)).catch((error) => {
+          rt.log.error({ err: error }, "page request failed");
+          if (!res.headersSent) res.writeHead(500).end();
+          else res.destroy();
+        });
+      } else {
+        res.writeHead(404, { "content-type": "text/plain" }).end("Not found (dashboard disabled: SWITCHYARD_NO_UI)\n");
+      }
+      return;
+    }
+
+    const incoming = req.headers["x-request-id"];
+    const requestId = typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+    const abort = new AbortController();
+    res.once("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
+    let request: Request;
+    try {
+      request = toWebRequest(req, requestId, abort.signal);
+    } catch {
+      res.writeHead(400, { "content-type": "application/json" }).end(
+        JSON.stringify({ error: { message: "Malformed request", type: "invalid_request_error", param: null, code: "bad_request" } }),
+      );
+      return;
+    }
+    const handle = surface === "gateway" ? gateway(request) : handleOps(rt, request, pathname).then((r) => r!);
+    handle
+      .then((response) => {
+        response.headers.set("x-request-id", requestId);
+        return sendWebResponse(res, response);
+      })
+      .catch((error) => {
+        rt.log.error({ err: error, requestId }, "request failed");
+        if (!res.headersSent) {
+          res.writeHead(500, { "content-type": "application/json", "x-request-id": requestId }).end(
+            JSON.stringify({ error: { message: "Internal server error", type: "api_error", param: null, code: "internal_error" } }),
+          );
+        } else res.destroy();
+      });
+  });
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+
+  return {
+    server,
+    inFlight: () => inFlight,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          server.off("error", reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    async shutdown(timeoutMs) {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let forced = false;
+      if (inFlight > 0) {
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), timeoutMs);
+        });
+        const idle = new Promise<boolean>((resolve) => idleWaiters.push(() => resolve(false)));
+        forced = await Promise.race([idle, timeout]);
+        clearTimeout(timer);
+      }
+      server.closeAllConnections();
+      await closed;
+      return { forced };
+    },
+  };
+}
+
+function isOpsPath(pathname: string): boolean {
+  return pathname === "/api/health" || pathname === "/api/ready" || pathname === "/api/metrics";
+}
+
+function toWebRequest(req: IncomingMessage, requestId: string, signal: AbortSignal): Request {
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  headers.set("x-request-id", requestId);
+  const method = req.method ?? "GET";
+  const hasBody = method !== "GET" && method !== "HEAD";
+  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
+    method,
+    headers,
+    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+    signal,
+    // @ts-expect-error -- Node's fetch requires duplex for streamed bodies; the DOM typings lack it.
+    duplex: "half",
+  });
+}
+
+async function sendWebResponse(res: ServerResponse, response: Response): Promise<void> {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, key) => {
+    if (key !== "set-cookie") headers[key] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  res.writeHead(response.status, headers);
+  if (!response.body) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (res.destroyed) {
+        await reader.cancel();
+        return;
+      }
+      if (!res.write(value)) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off("drain", done);
+            res.off("close", done);
+            resolve();
+          };
+          res.on("drain", done);
+          res.on("close", done);
+        });
+      }
+    }
+    res.end();
+  } catch {
+    await reader.cancel().catch(() => {});
+    res.destroy();
+  }
+}

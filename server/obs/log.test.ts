@@ -1,0 +1,39 @@
+import { describe, expect, it } from "vitest";
+import { LogCapture } from "../testing/harness";
+import { scrubSecrets } from "./log";
+
+describe("logging never leaks secrets", () => {
+  it("redacts known fields by path", () => {
+    const logs = new LogCapture();
+    logs.logger.info(
+      {
+        headers: { authorization: "Bearer abcdefghijkl", "x-api-key": "plainvalue123" },
+        provider: { apiKey: "p-key-123456", encryptedKey: "v1:aaa" },
+        user: { password: "hunter2hunter2" },
+      },
+      "request",
+    );
+    logs.logger.flush();
+    const text = logs.text();
+    expect(text).not.toContain("abcdefghijkl");
+    expect(text).not.toContain("plainvalue123");
+    expect(text).not.toContain("p-key-123456");
+    expect(text).not.toContain("hunter2");
+    expect(text).toContain("[REDACTED]");
+  });
+
+  it("scrubs key-shaped strings anywhere in a line", () => {
+    const logs = new LogCapture();
+    const apiKey = "sy-" + "A".repeat(40);
+    logs.logger.error({ detail: `upstream said: bad key sk-proj-${"x".repeat(30)}` }, `key ${apiKey} rejected`);
+    logs.logger.flush();
+    expect(logs.text()).not.toContain(apiKey);
+    expect(logs.text()).not.toContain("sk-proj-");
+  });
+
+  it("keeps ordinary text and the prefix of bearer/query secrets", () => {
+    expect(scrubSecrets("model gpt-4o-mini answered")).toBe("model gpt-4o-mini answered");
+    expect(scrubSecrets("Authorization: Bearer abc.def-123456")).toBe("Authorization: Bearer [REDACTED]");
+    expect(scrubSecrets("GET /v1beta/models?key=AIzaSecretValue&alt=sse")).toBe("GET /v1beta/models?key=[REDACTED]&alt=sse");
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * The process's long-lived services, created once at start: configuration, logger, database (migrated),
+ * shared state, metrics, secret box and the config snapshot. Stored on globalThis so Next's bundled route
+ * handlers and the custom server share one instance (two PGlite instances on one directory would corrupt it).
+ */
+import { createDatabase } from "./db/open";
+import type { Database } from "./db/client";
+import { applyMigrations, migrationStatus } from "./db/migrate";
+import { readMigrations, type MigrationFile } from "./db/migrations-dir";
+import { loadEnv, type Env } from "./env";
+import { createSnapshotHolder, type SnapshotHolder } from "./gateway/snapshot";
+import { createLogger, type Logger } from "./obs/log";
+import { createMetrics, type Metrics } from "./obs/metrics";
+import { resolveMasterKey } from "./secrets/master-key";
+import { createSecretBox, type SecretBox } from "./secrets/secret-box";
+import { createMemoryStore } from "./state/memory";
+import { createRedisStore } from "./state/redis";
+import type { StateStore } from "./state/store";
+import { StartupError } from "./db/client";
+
+export interface Runtime {
+  env: Env;
+  log: Logger;
+  db: Database;
+  state: StateStore;
+  metrics: Metrics;
+  secrets: SecretBox;
+  snapshot: SnapshotHolder;
+  migrations: MigrationFile[];
+  /** True once shutdown began: readiness fails and new work is refused. */
+  draining: boolean;
+  /** Registers work to run on shutdown before connections close (buffer flushes). */
+  onShutdown(fn: () => Promise<void>): void;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  log?: Logger;
+  /** Use an in-memory PGlite instead of the data directory (tests). */
+  ephemeralDatabase?: boolean;
+}
+
+export async function createRuntime(env: Env, options: RuntimeOptions = {}): Promise<Runtime> {
+  const log = options.log ?? createLogger({ level: env.LOG_LEVEL });
+  const db = await createDatabase(env, { ephemeral: options.ephemeralDatabase ?? false });
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    const migrations = readMigrations(env.migrationsDir);
+    if (migrations.length === 0) throw new StartupError(`no migrations found in ${env.migrationsDir}`);
+    const applied = await db.withSession((session) => applyMigrations(session, migrations));
+    if (applied.length > 0) log.info({ applied }, "database migrations applied");
+    await ensureDefaultOrganization(db);
+
+    let state: StateStore;
+    if (env.REDIS_URL) {
+      try {
+        state = await createRedisStore(env.REDIS_URL);
+      } catch (error) {
+        throw new StartupError(`cannot connect to Redis in REDIS_URL: ${(error as Error).message}`);
+      }
+    } else {
+      state = createMemoryStore();
+    }
+    cleanups.push(() => state.close());
+
+    const key = resolveMasterKey({
+      secret: env.SWITCHYARD_SECRET,
+      dataDir: env.dataDir,
+      log,
+      shared: db.kind === "postgres",
+    });
+    const secrets = createSecretBox(new Map([[env.SWITCHYARD_SECRET_VERSION, key]]), env.SWITCHYARD_SECRET_VERSION);
+    const snapshot = await createSnapshotHolder(db.prisma, log);
+    const shutdownHooks: Array<() => Promise<void>> = [];
+    let closed: Promise<void> | null = null;
+
+    const runtime: Runtime = {
+      env,
+      log,
+      db,
+      state,
+      metrics: createMetrics(),
+      secrets,
+      snapshot,
+      migrations,
+      draining: false,
+      onShutdown: (fn) => void shutdownHooks.push(fn),
+      close() {
+        closed ??= (async () => {
+          runtime.draining = true;
+          snapshot.stop();
+          for (const hook of shutdownHooks) {
+            await hook().catch((error) => log.error({ err: error }, "shutdown hook failed"));
+          }
+          await state.close().catch(() => {});
+          await db.close();
+        })();
+        return closed;
+      },
+    };
+    return runtime;
+  } catch (error) {
+    for (const cleanup of cleanups) await cleanup().catch(() => {});
+    await db.close();
+    throw error;
+  }
+}
+
+/** Readiness: database reachable, migrations applied, shared state reachable. */
+export async function readiness(rt: Runtime): Promise<{ ok: boolean; checks: Record<string, string> }> {
+  const checks: Record<string, string> = {};
+  try {
+    await rt.db.ping();
+    checks.database = "ok";
+    const status = await rt.db.withSession((s) => migrationStatus(s, rt.migrations));
+    checks.migrations = status.pending.length === 0 ? "ok" : `pending: ${status.pending.join(", ")}`;
+  } catch (error) {
+    checks.database ??= "unreachable";
+    checks.migrations ??= error instanceof Error && error.name === "MigrationStateError" ? "inconsistent" : "unknown";
+  }
+  try {
+    await rt.state.ping();
+    checks.state = "ok";
+  } catch {
+    checks.state = "unreachable";
+  }
+  if (rt.draining) checks.process = "draining";
+  const ok = Object.values(checks).every((v) => v === "ok");
+  return { ok, checks };
+}
+
+async function ensureDefaultOrganization(db: Database): Promise<void> {
+  const org = await db.prisma.organization.upsert({
+    where: { slug: "default" },
+    create: { name: "Default organization", slug: "default" },
+    update: {},
+  });
+  await db.prisma.team.upsert({
+    where: { orgId_slug: { orgId: org.id, slug: "default" } },
+    create: { orgId: org.id, name: "Default team", slug: "default" },
+    update: {},
+  });
+}
+
+const GLOBAL_KEY = Symbol.for("switchyard.runtime");
+type GlobalWithRuntime = typeof globalThis & { [GLOBAL_KEY]?: Promise<Runtime> };
+
+/** Installs the process runtime (called by server/main.ts). */
+export function setRuntime(runtime: Runtime): void {
+  (globalThis as GlobalWithRuntime)[GLOBAL_KEY] = Promise.resolve(runtime);
+}
+
+/** The process runtime; created on first use when the app runs under plain `next dev`/`next start`. */
+export function getRuntime(): Promise<Runtime> {
+  const g = globalThis as GlobalWithRuntime;
+  g[GLOBAL_KEY] ??= createRuntime(loadEnv());
+  return g[GLOBAL_KEY];
+}

@@ -1,0 +1,104 @@
+/**
+ * Test harness for integration tests: an isolated environment per test file (temporary data directory, and a
+ * fresh Postgres database when DATABASE_URL is set), and a real Switchyard HTTP server on a random port.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Writable } from "node:stream";
+import pg from "pg";
+import { loadEnv, type Env } from "../env";
+import { createLogger, type Logger } from "../obs/log";
+import { startSwitchyard, type Switchyard } from "../start";
+
+/** Captures log lines in memory so tests can assert on them (and on what they must never contain). */
+export class LogCapture {
+  readonly lines: string[] = [];
+  readonly logger: Logger;
+  constructor(level = "debug") {
+    const lines = this.lines;
+    const stream = new Writable({
+      write(chunk, _encoding, callback) {
+        lines.push(...String(chunk).split("\n").filter(Boolean));
+        callback();
+      },
+    });
+    this.logger = createLogger({ level, destination: stream });
+  }
+  text(): string {
+    return this.lines.join("\n");
+  }
+}
+
+export interface TestDatabase {
+  /** The URL of the fresh database, or undefined on the embedded default. */
+  url?: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh Postgres database when DATABASE_URL is set (dropped afterwards); nothing on the embedded default. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const base = process.env.DATABASE_URL;
+  if (!base) return { drop: async () => {} };
+  const name = `sy_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+export function tempDir(prefix = "switchyard-test-"): { path: string; remove(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { path: dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** An Env for tests: random port, loopback, a fixed secret, no UI, plus overrides. */
+export function testEnv(overrides: Record<string, string | undefined> = {}): Env {
+  return loadEnv({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "debug",
+    SWITCHYARD_SECRET: "0".repeat(63) + "1",
+    SWITCHYARD_NO_UI: "1",
+    SHUTDOWN_TIMEOUT_MS: "5000",
+    REDIS_URL: process.env.REDIS_URL,
+    ...overrides,
+  });
+}
+
+export interface TestServer extends Switchyard {
+  logs: LogCapture;
+  /** Stops the server and removes everything the test created. */
+  dispose(): Promise<void>;
+}
+
+/** Starts a real server on a random port with its own database. */
+export async function startTestServer(overrides: Record<string, string | undefined> = {}): Promise<TestServer> {
+  const db = await createTestDatabase();
+  const dir = tempDir();
+  const logs = new LogCapture();
+  const env = testEnv({ DATABASE_URL: db.url, SWITCHYARD_DATA_DIR: dir.path, ...overrides });
+  const app = await startSwitchyard(env, { log: logs.logger, ui: false });
+  let disposed = false;
+  return Object.assign(app, {
+    logs,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await app.stop().catch(() => {});
+      await db.drop();
+      dir.remove();
+    },
+  });
+}
