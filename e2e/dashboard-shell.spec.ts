@@ -13,8 +13,8 @@ test("the dashboard shell loads with system status", async ({ page }) => {
   await page.screenshot({ path: "e2e/artifacts/overview.png", fullPage: true });
 });
 
-test("the gateway answers next to the dashboard", async ({ request }) => {
+test("the gateway answers next to the dashboard, and wants an API key", async ({ request }) => {
   const res = await request.get("/api/v1/models");
-  expect(res.status()).toBe(200);
-  expect(await res.json()).toMatchObject({ object: "list" });
+  expect(res.status()).toBe(401);
+  expect(await res.json()).toMatchObject({ error: { code: "invalid_api_key", type: "authentication_error" } });
 });

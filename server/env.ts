@@ -35,6 +35,8 @@ const schema = z.object({
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
   SWITCHYARD_MIGRATIONS_DIR: z.string().min(1).optional(),
+  /** Largest request body the gateway reads (bytes); larger bodies get a 413 before being buffered. */
+  SWITCHYARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
   /** Skip Next.js (API only): useful for tests and headless gateway deployments. */
   SWITCHYARD_NO_UI: bool.default(false),
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bumpConfigVersion } from "./gateway/snapshot";
+import { createApiKey, defaultTenant, revokeApiKey } from "./keys/service";
 import { startTestServer, type TestServer } from "./testing/harness";
 
 describe("HTTP server: gateway fast path and ops endpoints", () => {
@@ -18,32 +19,66 @@ describe("HTTP server: gateway fast path and ops endpoints", () => {
     expect(await ready.json()).toMatchObject({ status: "ready", checks: { database: "ok", migrations: "ok", state: "ok" } });
   });
 
-  it("lists models and policies from the database, refreshed when config changes", async () => {
-    const first = await fetch(`${app.url}/api/v1/models`);
+  it("lists the policies and provider models a key may use, refreshed when config changes", async () => {
+    const db = app.rt.db.prisma;
+    const tenant = await defaultTenant(db);
+    const { key } = await createApiKey(db, { ...tenant, name: "test" });
+    const auth = { authorization: `Bearer ${key}` };
+    const first = await fetch(`${app.url}/api/v1/models`, { headers: auth });
     expect(first.status).toBe(200);
     expect(await first.json()).toEqual({ object: "list", data: [] });
 
-    const db = app.rt.db.prisma;
-    const org = await db.organization.findUniqueOrThrow({ where: { slug: "default" } });
-    const provider = await db.provider.create({
-      data: { orgId: org.id, name: "simulated-openai", kind: "simulator", baseUrl: "http://127.0.0.1:1/v1" },
+    await db.provider.create({
+      data: { orgId: tenant.orgId, name: "sim", kind: "simulator", baseUrl: "http://127.0.0.1:1/v1" },
     });
-    await db.modelOverride.create({ data: { orgId: org.id, providerId: provider.id, modelId: "gpt-4o-mini" } });
-    await db.modelOverride.create({ data: { orgId: org.id, providerId: provider.id, modelId: "disabled-model", enabled: false } });
-    await db.policy.create({ data: { orgId: org.id, name: "support-bot", document: { strategy: "cheapest" } } });
+    await db.policy.create({
+      data: { orgId: tenant.orgId, name: "support-bot", document: { targets: [{ provider: "sim", model: "sim-small" }] } },
+    });
     await bumpConfigVersion(db);
     await app.rt.snapshot.refresh();
 
-    const body = await (await fetch(`${app.url}/api/v1/models`)).json();
+    const body = await (await fetch(`${app.url}/api/v1/models`, { headers: auth })).json();
     expect(body.object).toBe("list");
-    expect(body.data.map((m: { id: string }) => m.id)).toEqual(["support-bot", "gpt-4o-mini"]);
-    expect(body.data[1]).toMatchObject({ object: "model", owned_by: "simulated-openai" });
+    const ids = body.data.map((m: { id: string }) => m.id);
+    expect(ids[0]).toBe("support-bot");
+    expect(ids).toContain("sim/sim-small");
+    expect(body.data.find((m: { id: string }) => m.id === "sim/sim-small")).toMatchObject({ object: "model", owned_by: "sim" });
 
-    const one = await fetch(`${app.url}/api/v1/models/gpt-4o-mini`);
-    expect(await one.json()).toMatchObject({ id: "gpt-4o-mini", object: "model" });
-    const missing = await fetch(`${app.url}/api/v1/models/disabled-model`);
+    const one = await fetch(`${app.url}/api/v1/models/support-bot`, { headers: auth });
+    expect(await one.json()).toMatchObject({ id: "support-bot", object: "model", owned_by: "switchyard" });
+    const missing = await fetch(`${app.url}/api/v1/models/nope`, { headers: auth });
     expect(missing.status).toBe(404);
     expect((await missing.json()).error).toMatchObject({ code: "model_not_found", param: "model", type: "not_found_error" });
+
+    // A key restricted to one policy sees only that policy.
+    const limited = await createApiKey(db, { ...tenant, name: "limited", allowedModels: ["support-bot"] });
+    const limitedBody = await (await fetch(`${app.url}/api/v1/models`, { headers: { "x-api-key": limited.key } })).json();
+    expect(limitedBody.data.map((m: { id: string }) => m.id)).toEqual(["support-bot"]);
+  });
+
+  it("rejects missing, malformed, unknown, revoked and expired keys with 401 and never echoes them", async () => {
+    const db = app.rt.db.prisma;
+    const tenant = await defaultTenant(db);
+    const revoked = await createApiKey(db, { ...tenant, name: "to-revoke" });
+    const expired = await createApiKey(db, { ...tenant, name: "expired", expiresAt: new Date(Date.now() - 1000) });
+    expect((await fetch(`${app.url}/api/v1/models`, { headers: { authorization: `Bearer ${revoked.key}` } })).status).toBe(200);
+    await revokeApiKey(db, revoked.record.id);
+    await app.rt.snapshot.refresh();
+    const cases: Array<Record<string, string>> = [
+      {},
+      { authorization: "Basic dXNlcjpwYXNz" },
+      { authorization: "Bearer sy-unknownkeyunknownkeyunknownkey1" },
+      { authorization: `Bearer ${revoked.key}` },
+      { authorization: `Bearer ${expired.key}` },
+    ];
+    for (const headers of cases) {
+      const res = await fetch(`${app.url}/api/v1/models`, { headers });
+      expect(res.status).toBe(401);
+      const text = await res.text();
+      expect(JSON.parse(text).error).toMatchObject({ code: "invalid_api_key", type: "authentication_error" });
+      for (const value of Object.values(headers)) expect(text).not.toContain(value.replace(/^\w+ /, ""));
+    }
+    expect(app.logs.text()).not.toContain(revoked.key);
   });
 
   it("returns an OpenAI-shaped 404 for unknown gateway paths, with a request id", async () => {
@@ -58,9 +93,9 @@ describe("HTTP server: gateway fast path and ops endpoints", () => {
   });
 
   it("echoes a well-formed client request id and replaces a malformed one", async () => {
-    const echoed = await fetch(`${app.url}/api/v1/models`, { headers: { "x-request-id": "client-req-42" } });
+    const echoed = await fetch(`${app.url}/api/v1/nope`, { headers: { "x-request-id": "client-req-42" } });
     expect(echoed.headers.get("x-request-id")).toBe("client-req-42");
-    const replaced = await fetch(`${app.url}/api/v1/models`, { headers: { "x-request-id": "bad id with spaces" } });
+    const replaced = await fetch(`${app.url}/api/v1/nope`, { headers: { "x-request-id": "bad id with spaces" } });
     expect(replaced.headers.get("x-request-id")).not.toBe("bad id with spaces");
   });
 
@@ -74,7 +109,7 @@ describe("HTTP server: gateway fast path and ops endpoints", () => {
     expect(ok.headers.get("content-type")).toContain("text/plain");
     const text = await ok.text();
     expect(text).toContain("switchyard_http_requests_total");
-    expect(text).toMatch(/switchyard_http_requests_total\{surface="gateway",method="GET",status="200"\} \d+/);
+    expect(text).toMatch(/switchyard_http_requests_total\{surface="gateway",method="GET",status="401"\} \d+/);
   });
 
   it("answers 404 for pages when the dashboard is disabled", async () => {

@@ -79,6 +79,8 @@ export function createHttpServer(options: { rt: Runtime; gateway: Handler; next?
     handle
       .then((response) => {
         response.headers.set("x-request-id", requestId);
+        const hasBody = req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+        if (hasBody && !req.complete) discardUnreadBody(req, res);
         return sendWebResponse(res, response);
       })
       .catch((error) => {
@@ -124,6 +126,25 @@ export function createHttpServer(options: { rt: Runtime; gateway: Handler; next?
       return { forced };
     },
   };
+}
+
+/** Bytes of an unread request body we read and throw away so the client sees our answer; beyond, we hang up. */
+const MAX_DISCARD_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Answering before the request body was read (413, 401, 415 …): the connection cannot be reused, and closing it
+ * with unread data would make the kernel reset it, losing our answer. So: `Connection: close`, then swallow the
+ * rest of the body (bounded), letting the client finish sending and read the response.
+ */
+function discardUnreadBody(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader("connection", "close");
+  let discarded = 0;
+  req.removeAllListeners("data");
+  req.on("data", (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > MAX_DISCARD_BYTES) req.socket.destroy();
+  });
+  req.resume();
 }
 
 function isOpsPath(pathname: string): boolean {

@@ -6,6 +6,7 @@ export interface OverviewStatus {
   state: string;
   ready: boolean;
   checks: Record<string, string>;
+  /** Providers and policies configured. */
   models: number;
   migrations: number;
 }
@@ -18,7 +19,7 @@ export async function loadOverviewStatus(): Promise<OverviewStatus> {
     state: rt.state.kind === "redis" ? "Redis" : "In memory",
     ready: report.ok,
     checks: report.checks,
-    models: rt.snapshot.current().models.length,
+    models: [...rt.snapshot.current().orgs.values()].reduce((n, org) => n + org.policies.size + org.providers.size, 0),
     migrations: rt.migrations.length,
   };
 }

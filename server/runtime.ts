@@ -8,7 +8,8 @@ import type { Database } from "./db/client";
 import { applyMigrations, migrationStatus } from "./db/migrate";
 import { readMigrations, type MigrationFile } from "./db/migrations-dir";
 import { loadEnv, type Env } from "./env";
-import { createSnapshotHolder, type SnapshotHolder } from "./gateway/snapshot";
+import { createSnapshotHolder, readConfigVersion, type SnapshotHolder } from "./gateway/snapshot";
+import { loadGatewayConfig, type GatewayConfig } from "./gateway/config";
 import { createLogger, type Logger } from "./obs/log";
 import { createMetrics, type Metrics } from "./obs/metrics";
 import { resolveMasterKey } from "./secrets/master-key";
@@ -17,6 +18,9 @@ import { createMemoryStore } from "./state/memory";
 import { createRedisStore } from "./state/redis";
 import type { StateStore } from "./state/store";
 import { StartupError } from "./db/client";
+import { seedDemo, startBuiltinSimulator } from "./demo";
+import { createCallLogWriter, type CallLogWriter } from "./ledger/call-log";
+import path from "node:path";
 
 export interface Runtime {
   env: Env;
@@ -25,7 +29,10 @@ export interface Runtime {
   state: StateStore;
   metrics: Metrics;
   secrets: SecretBox;
-  snapshot: SnapshotHolder;
+  /** The data plane's configuration (providers, catalog, policies), refreshed on change. */
+  snapshot: SnapshotHolder<GatewayConfig>;
+  /** Batched, durable writer of the call log. */
+  calls: CallLogWriter;
   migrations: MigrationFile[];
   /** True once shutdown began: readiness fails and new work is refused. */
   draining: boolean;
@@ -38,6 +45,8 @@ export interface RuntimeOptions {
   log?: Logger;
   /** Use an in-memory PGlite instead of the data directory (tests). */
   ephemeralDatabase?: boolean;
+  /** Register the demo provider on a fresh install (default true; tests that set up their own providers turn it off). */
+  seedDemo?: boolean;
 }
 
 export async function createRuntime(env: Env, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -50,6 +59,9 @@ export async function createRuntime(env: Env, options: RuntimeOptions = {}): Pro
     const applied = await db.withSession((session) => applyMigrations(session, migrations));
     if (applied.length > 0) log.info({ applied }, "database migrations applied");
     await ensureDefaultOrganization(db);
+    if (options.seedDemo ?? true) await seedDemo(db, log);
+    const simulator = await startBuiltinSimulator(db);
+    if (simulator) cleanups.push(() => simulator.close());
 
     let state: StateStore;
     if (env.REDIS_URL) {
@@ -70,7 +82,12 @@ export async function createRuntime(env: Env, options: RuntimeOptions = {}): Pro
       shared: db.kind === "postgres",
     });
     const secrets = createSecretBox(new Map([[env.SWITCHYARD_SECRET_VERSION, key]]), env.SWITCHYARD_SECRET_VERSION);
-    const snapshot = await createSnapshotHolder(db.prisma, log);
+    const snapshot = await createSnapshotHolder({
+      load: (version) => loadGatewayConfig(db.prisma, secrets, log, version, simulator?.url ?? null),
+      readVersion: () => readConfigVersion(db.prisma),
+      log,
+    });
+    const calls = createCallLogWriter({ db: db.prisma, log, spillDir: path.join(env.dataDir, "spill") });
     const shutdownHooks: Array<() => Promise<void>> = [];
     let closed: Promise<void> | null = null;
 
@@ -82,6 +99,7 @@ export async function createRuntime(env: Env, options: RuntimeOptions = {}): Pro
       metrics: createMetrics(),
       secrets,
       snapshot,
+      calls,
       migrations,
       draining: false,
       onShutdown: (fn) => void shutdownHooks.push(fn),
@@ -92,6 +110,8 @@ export async function createRuntime(env: Env, options: RuntimeOptions = {}): Pro
           for (const hook of shutdownHooks) {
             await hook().catch((error) => log.error({ err: error }, "shutdown hook failed"));
           }
+          await calls.close();
+          await simulator?.close();
           await state.close().catch(() => {});
           await db.close();
         })();

@@ -9,7 +9,7 @@ describe("graceful shutdown", () => {
     const db = await createTestDatabase();
     const dir = tempDir();
     const rt = await createRuntime(testEnv({ DATABASE_URL: db.url, SWITCHYARD_DATA_DIR: dir.path }), {
-      log: new LogCapture().logger,
+      log: new LogCapture().logger, seedDemo: false,
     });
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
@@ -47,7 +47,7 @@ describe("graceful shutdown", () => {
     const db = await createTestDatabase();
     const dir = tempDir();
     const rt = await createRuntime(testEnv({ DATABASE_URL: db.url, SWITCHYARD_DATA_DIR: dir.path }), {
-      log: new LogCapture().logger,
+      log: new LogCapture().logger, seedDemo: false,
     });
     let started!: () => void;
     const inHandler = new Promise<void>((resolve) => (started = resolve));

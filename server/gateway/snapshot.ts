@@ -1,53 +1,21 @@
 /**
- * The data plane's view of configuration: loaded from the database at start and reloaded in the background
- * when the `config_version` setting changes, so no request waits on a configuration query.
+ * Holds the data plane's configuration: loaded at start and reloaded in the background when the `config_version`
+ * setting changes (every control-plane write bumps it), so no request waits on a configuration query and every
+ * instance converges within the refresh interval.
  */
 import type { Db } from "../db/client";
 import type { Logger } from "../obs/log";
 
-export interface SnapshotModel {
-  id: string;
-  ownedBy: string;
-  created: number;
-}
-
-export interface ConfigSnapshot {
-  version: string;
-  loadedAt: number;
-  models: SnapshotModel[];
-}
-
 export const CONFIG_VERSION_KEY = "config_version";
 
-export async function loadSnapshot(db: Db): Promise<ConfigSnapshot> {
-  const [version, models, policies] = await Promise.all([
-    db.setting.findUnique({ where: { key: CONFIG_VERSION_KEY } }),
-    db.modelOverride.findMany({
-      where: { enabled: true },
-      select: { modelId: true, createdAt: true, provider: { select: { name: true, enabled: true } } },
-      orderBy: { modelId: "asc" },
-    }),
-    db.policy.findMany({ where: { enabled: true }, select: { name: true, createdAt: true }, orderBy: { name: "asc" } }),
-  ]);
-  return {
-    version: JSON.stringify(version?.value ?? 0),
-    loadedAt: Date.now(),
-    models: [
-      ...policies.map((p) => ({ id: p.name, ownedBy: "switchyard", created: Math.floor(p.createdAt.getTime() / 1000) })),
-      ...models
-        .filter((m) => m.provider?.enabled !== false)
-        .map((m) => ({
-          id: m.modelId,
-          ownedBy: m.provider?.name ?? "custom",
-          created: Math.floor(m.createdAt.getTime() / 1000),
-        })),
-    ],
-  };
+export async function readConfigVersion(db: Db): Promise<string> {
+  const row = await db.setting.findUnique({ where: { key: CONFIG_VERSION_KEY } });
+  return JSON.stringify(row?.value ?? 0);
 }
 
 /** Bumps the config version; every instance reloads its snapshot within its refresh interval. */
 export async function bumpConfigVersion(db: Db): Promise<void> {
-  const value = Date.now();
+  const value = `${Date.now()}-${Math.random().toString(36).slice(2, 10)}`;
   await db.setting.upsert({
     where: { key: CONFIG_VERSION_KEY },
     create: { key: CONFIG_VERSION_KEY, value },
@@ -55,21 +23,35 @@ export async function bumpConfigVersion(db: Db): Promise<void> {
   });
 }
 
-export interface SnapshotHolder {
-  current(): ConfigSnapshot;
+export interface SnapshotHolder<T> {
+  current(): T;
+  /** Called after each reload (config changed somewhere): caches derived from config drop their entries. */
+  onChange(listener: (snapshot: T) => void): void;
   /** Checks the version now and reloads when it changed. */
   refresh(): Promise<void>;
   stop(): void;
 }
 
-export async function createSnapshotHolder(db: Db, log: Logger, intervalMs = 1_000): Promise<SnapshotHolder> {
-  let snapshot = await loadSnapshot(db);
+export async function createSnapshotHolder<T>(options: {
+  load: (version: string) => Promise<T>;
+  readVersion: () => Promise<string>;
+  log: Logger;
+  intervalMs?: number;
+}): Promise<SnapshotHolder<T>> {
+  const { load, readVersion, log } = options;
+  let version = await readVersion();
+  let snapshot = await load(version);
   let running: Promise<void> | null = null;
+  const listeners: Array<(snapshot: T) => void> = [];
   const refresh = () => {
     running ??= (async () => {
       try {
-        const row = await db.setting.findUnique({ where: { key: CONFIG_VERSION_KEY } });
-        if (JSON.stringify(row?.value ?? 0) !== snapshot.version) snapshot = await loadSnapshot(db);
+        const latest = await readVersion();
+        if (latest !== version) {
+          snapshot = await load(latest);
+          version = latest;
+          for (const listener of listeners) listener(snapshot);
+        }
       } catch (error) {
         log.warn({ err: error }, "config snapshot refresh failed; serving the previous snapshot");
       } finally {
@@ -78,10 +60,11 @@ export async function createSnapshotHolder(db: Db, log: Logger, intervalMs = 1_0
     })();
     return running;
   };
-  const timer = setInterval(refresh, intervalMs);
+  const timer = setInterval(refresh, options.intervalMs ?? 1_000);
   timer.unref();
   return {
     current: () => snapshot,
+    onChange: (listener) => void listeners.push(listener),
     refresh,
     stop: () => clearInterval(timer),
   };

@@ -89,7 +89,7 @@ export async function startTestServer(overrides: Record<string, string | undefin
   const dir = tempDir();
   const logs = new LogCapture();
   const env = testEnv({ DATABASE_URL: db.url, SWITCHYARD_DATA_DIR: dir.path, ...overrides });
-  const app = await startSwitchyard(env, { log: logs.logger, ui: false });
+  const app = await startSwitchyard(env, { log: logs.logger, ui: false, seedDemo: false });
   let disposed = false;
   return Object.assign(app, {
     logs,
@@ -101,4 +101,35 @@ export async function startTestServer(overrides: Record<string, string | undefin
       dir.remove();
     },
   });
+}
+
+/** Registers simulator-backed providers (one per wire protocol) and returns an API key for the default team. */
+export async function seedSimulatorProviders(app: Switchyard, simulatorUrl: string) {
+  const { createApiKey, defaultTenant } = await import("../keys/service");
+  const { bumpConfigVersion } = await import("../gateway/snapshot");
+  const db = app.rt.db.prisma;
+  const tenant = await defaultTenant(db);
+  const providers = [
+    { name: "sim-openai", protocol: "openai", baseUrl: `${simulatorUrl}/openai/v1` },
+    { name: "sim-anthropic", protocol: "anthropic", baseUrl: `${simulatorUrl}/anthropic/v1` },
+    { name: "sim-gemini", protocol: "gemini", baseUrl: `${simulatorUrl}/gemini/v1beta` },
+  ];
+  for (const p of providers) {
+    await db.provider.create({
+      data: {
+        orgId: tenant.orgId,
+        name: p.name,
+        kind: "simulator",
+        baseUrl: p.baseUrl,
+        allowPrivate: true, // the simulator listens on loopback
+        config: { protocol: p.protocol },
+        encryptedKey: app.rt.secrets.encrypt("sk-sim-provider-key-0123456789"),
+        keyLast4: "6789",
+      },
+    });
+  }
+  await bumpConfigVersion(db);
+  await app.rt.snapshot.refresh();
+  const { key } = await createApiKey(db, { ...tenant, name: "integration" });
+  return { key, tenant };
 }

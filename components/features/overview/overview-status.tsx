@@ -5,7 +5,7 @@ export function OverviewStatus({ status }: { status: Status }) {
     { label: "Status", value: status.ready ? "Ready" : "Not ready", tone: status.ready ? "text-emerald-700" : "text-amber-700" },
     { label: "Database", value: status.database, tone: "text-slate-900" },
     { label: "Shared state", value: status.state, tone: "text-slate-900" },
-    { label: "Models & policies", value: String(status.models), tone: "text-slate-900" },
+    { label: "Providers & policies", value: String(status.models), tone: "text-slate-900" },
   ];
   return (
     <section aria-label="System status" className="mt-6">

@@ -1,0 +1,94 @@
+/**
+ * API-key authentication for the data plane: one hash-indexed read per key, cached in memory. The cache is
+ * dropped whenever the config version changes (revocations bump it), so a revoked key stops working on every
+ * instance within the snapshot refresh interval; expiry is checked on every request from the cached row.
+ */
+import { LRUCache } from "lru-cache";
+import type { Db } from "../db/client";
+import { extractApiKey, hashApiKey } from "../keys/api-keys";
+import { AppError } from "./errors";
+import type { SnapshotHolder } from "./snapshot";
+
+export interface AuthContext {
+  apiKeyId: string;
+  orgId: string;
+  teamId: string;
+  ownerId: string | null;
+  /** Models and policies the key may use; empty = any. */
+  allowedModels: string[];
+  allowStore: boolean;
+  rpmLimit: number | null;
+  tpmLimit: number | null;
+}
+
+interface CachedKey {
+  context: AuthContext;
+  expiresAt: number | null;
+  revoked: boolean;
+}
+
+const UNKNOWN = Symbol("unknown");
+
+export interface Authenticator {
+  authenticate(headers: Headers, now?: number): Promise<AuthContext>;
+  clear(): void;
+}
+
+export function createAuthenticator(db: Db, snapshot: SnapshotHolder<unknown>): Authenticator {
+  // Unknown hashes are cached briefly too, so a flood of bad keys cannot turn into a flood of queries.
+  const cache = new LRUCache<string, CachedKey | typeof UNKNOWN>({ max: 50_000, ttl: 60_000 });
+  snapshot.onChange(() => cache.clear());
+
+  const load = async (hash: string): Promise<CachedKey | typeof UNKNOWN> => {
+    const row = await db.apiKey.findUnique({
+      where: { hash },
+      select: {
+        id: true,
+        orgId: true,
+        teamId: true,
+        ownerId: true,
+        allowedModels: true,
+        allowStore: true,
+        rpmLimit: true,
+        tpmLimit: true,
+        expiresAt: true,
+        revokedAt: true,
+      },
+    });
+    if (!row) return UNKNOWN;
+    return {
+      context: {
+        apiKeyId: row.id,
+        orgId: row.orgId,
+        teamId: row.teamId,
+        ownerId: row.ownerId,
+        allowedModels: row.allowedModels,
+        allowStore: row.allowStore,
+        rpmLimit: row.rpmLimit,
+        tpmLimit: row.tpmLimit,
+      },
+      expiresAt: row.expiresAt?.getTime() ?? null,
+      revoked: row.revokedAt !== null,
+    };
+  };
+
+  return {
+    clear: () => cache.clear(),
+    async authenticate(headers, now = Date.now()) {
+      const key = extractApiKey(headers);
+      if (!key) {
+        throw new AppError(401, "invalid_api_key", "Missing API key: send it as 'Authorization: Bearer <key>' or 'x-api-key'");
+      }
+      const hash = hashApiKey(key);
+      let entry = cache.get(hash);
+      if (entry === undefined) {
+        entry = await load(hash);
+        cache.set(hash, entry, entry === UNKNOWN ? { ttl: 2_000 } : {});
+      }
+      if (entry === UNKNOWN) throw new AppError(401, "invalid_api_key", "Invalid API key");
+      if (entry.revoked) throw new AppError(401, "invalid_api_key", "This API key has been revoked");
+      if (entry.expiresAt !== null && entry.expiresAt <= now) throw new AppError(401, "invalid_api_key", "This API key has expired");
+      return entry.context;
+    },
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * The call log writer: one row per client call, written in batches off the request path.
+ *
+ * Durability: rows wait in a bounded in-memory queue and are inserted with one multi-row INSERT per batch
+ * (`skipDuplicates`, keyed by Switchyard's own id, so a replay never doubles a row). When the database fails the
+ * batch goes back to the queue and flushing backs off; when the queue outgrows its bound, or at shutdown with the
+ * database still down, rows are spilled to JSON-lines files in the spill directory and replayed once the database
+ * answers again (also at the next start). Nothing is dropped.
+ */
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import path from "node:path";
+import type { Db } from "../db/client";
+import type { Logger } from "../obs/log";
+
+/** One call as logged. Money fields are decimal strings (USD) so no float ever touches them. */
+export interface CallRecord {
+  id: string;
+  requestId: string;
+  createdAt: Date;
+  orgId?: string | null;
+  teamId?: string | null;
+  apiKeyId?: string | null;
+  endUser?: string | null;
+  surface: "openai" | "anthropic";
+  endpoint: string;
+  requestedModel?: string | null;
+  policy?: string | null;
+  providerId?: string | null;
+  providerKind?: string | null;
+  model?: string | null;
+  upstreamId?: string | null;
+  status: number;
+  errorClass?: string | null;
+  inputTokens?: number;
+  cachedInputTokens?: number;
+  cacheWriteTokens?: number;
+  outputTokens?: number;
+  reasoningTokens?: number;
+  costUsd?: string;
+  baselineCostUsd?: string;
+  savingsRoutingUsd?: string;
+  savingsCacheUsd?: string;
+  savingsPromptCacheUsd?: string;
+  savingsBatchUsd?: string;
+  savingsCapsUsd?: string;
+  ttftMs?: number | null;
+  latencyMs?: number | null;
+  cacheOutcome?: string | null;
+  streamed?: boolean;
+  partial?: boolean;
+  estimated?: boolean;
+  batch?: boolean;
+  route?: unknown;
+  attempts?: unknown;
+}
+
+export interface CallLogWriter {
+  /** Queues a row; never blocks and never throws. */
+  write(record: CallRecord): void;
+  /** Writes everything queued (and spilled) now; resolves when the queue is empty or the database failed. */
+  flush(): Promise<void>;
+  /** Final flush; rows that still cannot be written are spilled to disk. */
+  close(): Promise<void>;
+  /** Rows waiting in memory. */
+  pending(): number;
+}
+
+export interface CallLogOptions {
+  db: Db;
+  log: Logger;
+  spillDir: string;
+  batchSize?: number;
+  flushIntervalMs?: number;
+  /** Rows kept in memory before spilling to disk. */
+  maxQueue?: number;
+  /** Longest pause between retries while the database is failing. */
+  maxBackoffMs?: number;
+}
+
+export function createCallLogWriter(options: CallLogOptions): CallLogWriter {
+  const { db, log, spillDir } = options;
+  const batchSize = options.batchSize ?? 500;
+  const maxQueue = options.maxQueue ?? 50_000;
+  const maxBackoff = options.maxBackoffMs ?? 5_000;
+  const queue: CallRecord[] = [];
+  let flushing: Promise<void> | null = null;
+  let failures = 0;
+  let retryAt = 0;
+  let closed = false;
+  let spillSeq = 0;
+
+  const insert = async (rows: CallRecord[]) => {
+    await db.call.createMany({ data: rows.map(toRow), skipDuplicates: true });
+  };
+
+  const spill = (rows: CallRecord[]) => {
+    if (rows.length === 0) return;
+    mkdirSync(spillDir, { recursive: true });
+    const file = path.join(spillDir, `calls-${Date.now()}-${process.pid}-${spillSeq++}.jsonl`);
+    appendFileSync(file, rows.map((r) => JSON.stringify(r)).join("\n") + "\n");
+    log.warn({ rows: rows.length, file }, "call log: database unavailable, rows spilled to disk for replay");
+  };
+
+  const replaySpilled = async () => {
+    let files: string[];
+    try {
+      files = readdirSync(spillDir).filter((f) => f.endsWith(".jsonl")).sort();
+    } catch {
+      return;
+    }
+    for (const name of files) {
+      const file = path.join(spillDir, name);
+      const rows = readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => {
+          const r = JSON.parse(line) as CallRecord;
+          return { ...r, createdAt: new Date(r.createdAt) };
+        });
+      for (let i = 0; i < rows.length; i += batchSize) await insert(rows.slice(i, i + batchSize));
+      rmSync(file);
+      log.info({ rows: rows.length, file }, "call log: replayed spilled rows");
+    }
+  };
+
+  const drain = async () => {
+    while (queue.length > 0) {
+      // Taken out of the queue while in flight, so an overflow spill during the insert cannot touch it.
+      const batch = queue.splice(0, batchSize);
+      try {
+        await insert(batch);
+      } catch (error) {
+        queue.unshift(...batch);
+        throw error;
+      }
+    }
+    await replaySpilled();
+  };
+
+  const flush = (): Promise<void> => {
+    flushing ??= (async () => {
+      try {
+        await drain();
+        if (failures > 0) log.info({ failures }, "call log: database writes recovered");
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        retryAt = Date.now() + Math.min(maxBackoff, 100 * 2 ** failures);
+        log.error({ err: error, queued: queue.length, failures }, "call log: write failed; will retry");
+        if (queue.length > maxQueue) spill(queue.splice(0, queue.length - maxQueue));
+      } finally {
+        flushing = null;
+      }
+    })();
+    return flushing;
+  };
+
+  const timer = setInterval(() => {
+    if (queue.length > 0 && Date.now() >= retryAt) void flush();
+  }, options.flushIntervalMs ?? 200);
+  timer.unref();
+  // Rows spilled by an earlier run go in as soon as the database answers.
+  void flush();
+
+  return {
+    write(record) {
+      if (closed) {
+        spill([record]);
+        return;
+      }
+      queue.push(record);
+      if (queue.length >= batchSize && Date.now() >= retryAt) void flush();
+      else if (queue.length > maxQueue) spill(queue.splice(0, queue.length - maxQueue));
+    },
+    flush,
+    pending: () => queue.length,
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      await flushing;
+      await flush();
+      if (queue.length > 0) spill(queue.splice(0));
+    },
+  };
+}
+
+function toRow(r: CallRecord) {
+  return {
+    ...r,
+    route: (r.route ?? undefined) as never,
+    attempts: (r.attempts ?? undefined) as never,
+  };
+}
