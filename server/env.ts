@@ -37,6 +37,8 @@ const schema = z.object({
   SWITCHYARD_MIGRATIONS_DIR: z.string().min(1).optional(),
   /** Largest request body the gateway reads (bytes); larger bodies get a 413 before being buffered. */
   SWITCHYARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
+  /** A declarative config file (YAML or JSON) applied at every start; a bad file refuses start. */
+  SWITCHYARD_CONFIG: z.string().min(1).optional(),
   /** Skip Next.js (API only): useful for tests and headless gateway deployments. */
   SWITCHYARD_NO_UI: bool.default(false),
 });
@@ -61,4 +63,12 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
     dataDir: path.resolve(/*turbopackIgnore: true*/ cwd, parsed.data.SWITCHYARD_DATA_DIR),
     migrationsDir: path.resolve(/*turbopackIgnore: true*/ cwd, parsed.data.SWITCHYARD_MIGRATIONS_DIR ?? "prisma/migrations"),
   };
+}
+
+/**
+ * The raw environment, for a config file that names the variables holding provider keys (`apiKeyEnv`). Kept here
+ * so this stays the only module that touches process.env.
+ */
+export function rawEnv(): Record<string, string | undefined> {
+  return { ...process.env };
 }

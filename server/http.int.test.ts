@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bumpConfigVersion } from "./gateway/snapshot";
-import { createApiKey, defaultTenant, revokeApiKey } from "./keys/service";
+import { createApiKey, revokeApiKey } from "./keys/service";
+import { ensureDefaultTenant as defaultTenant } from "./tenant";
 import { startTestServer, type TestServer } from "./testing/harness";
 
 describe("HTTP server: gateway fast path and ops endpoints", () => {

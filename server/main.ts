@@ -4,7 +4,7 @@
  */
 import { StartupError } from "./db/client";
 import { MigrationStateError } from "./db/migrate";
-import { EnvError, loadEnv } from "./env";
+import { EnvError, loadEnv, rawEnv } from "./env";
 import { createLogger } from "./obs/log";
 import { startSwitchyard } from "./start";
 
@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const log = createLogger({ level: env.LOG_LEVEL });
   let app;
   try {
-    app = await startSwitchyard(env, { log });
+    app = await startSwitchyard(env, { log, vars: rawEnv() });
   } catch (error) {
     if (error instanceof StartupError || error instanceof MigrationStateError) fail(error.message);
     if ((error as NodeJS.ErrnoException).code === "EADDRINUSE") fail(`port ${env.PORT} is already in use (set PORT)`);

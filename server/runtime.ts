@@ -19,6 +19,8 @@ import { createRedisStore } from "./state/redis";
 import type { StateStore } from "./state/store";
 import { StartupError } from "./db/client";
 import { seedDemo, startBuiltinSimulator } from "./demo";
+import { ensureDefaultTenant } from "./tenant";
+import { applyConfigFile } from "./cli/apply";
 import { createCallLogWriter, type CallLogWriter } from "./ledger/call-log";
 import path from "node:path";
 
@@ -45,6 +47,8 @@ export interface RuntimeOptions {
   log?: Logger;
   /** Use an in-memory PGlite instead of the data directory (tests). */
   ephemeralDatabase?: boolean;
+  /** Variables a config file may name for provider keys (the process environment in production). */
+  vars?: Record<string, string | undefined>;
   /** Register the demo provider on a fresh install (default true; tests that set up their own providers turn it off). */
   seedDemo?: boolean;
 }
@@ -58,10 +62,7 @@ export async function createRuntime(env: Env, options: RuntimeOptions = {}): Pro
     if (migrations.length === 0) throw new StartupError(`no migrations found in ${env.migrationsDir}`);
     const applied = await db.withSession((session) => applyMigrations(session, migrations));
     if (applied.length > 0) log.info({ applied }, "database migrations applied");
-    await ensureDefaultOrganization(db);
-    if (options.seedDemo ?? true) await seedDemo(db, log);
-    const simulator = await startBuiltinSimulator(db);
-    if (simulator) cleanups.push(() => simulator.close());
+    await ensureDefaultTenant(db.prisma);
 
     let state: StateStore;
     if (env.REDIS_URL) {
@@ -82,6 +83,12 @@ export async function createRuntime(env: Env, options: RuntimeOptions = {}): Pro
       shared: db.kind === "postgres",
     });
     const secrets = createSecretBox(new Map([[env.SWITCHYARD_SECRET_VERSION, key]]), env.SWITCHYARD_SECRET_VERSION);
+    if (env.SWITCHYARD_CONFIG) {
+      await applyConfigFile({ db, secrets, log, vars: options.vars ?? {} }, env.SWITCHYARD_CONFIG);
+    }
+    if (options.seedDemo ?? true) await seedDemo(db, log);
+    const simulator = await startBuiltinSimulator(db);
+    if (simulator) cleanups.push(() => simulator.close());
     const snapshot = await createSnapshotHolder({
       load: (version) => loadGatewayConfig(db.prisma, secrets, log, version, simulator?.url ?? null),
       readVersion: () => readConfigVersion(db.prisma),
@@ -147,19 +154,6 @@ export async function readiness(rt: Runtime): Promise<{ ok: boolean; checks: Rec
   if (rt.draining) checks.process = "draining";
   const ok = Object.values(checks).every((v) => v === "ok");
   return { ok, checks };
-}
-
-async function ensureDefaultOrganization(db: Database): Promise<void> {
-  const org = await db.prisma.organization.upsert({
-    where: { slug: "default" },
-    create: { name: "Default organization", slug: "default" },
-    update: {},
-  });
-  await db.prisma.team.upsert({
-    where: { orgId_slug: { orgId: org.id, slug: "default" } },
-    create: { orgId: org.id, name: "Default team", slug: "default" },
-    update: {},
-  });
 }
 
 const GLOBAL_KEY = Symbol.for("switchyard.runtime");

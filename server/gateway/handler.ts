@@ -7,8 +7,10 @@ import { createTransport } from "../providers/transport";
 import { createAuthenticator } from "./auth";
 import type { Gateway } from "./context";
 import { chatCompletions } from "./endpoints/chat";
+import { messages } from "./endpoints/messages";
 import { getModel, listModels } from "./endpoints/models";
-import { AppError, renderOpenAIError, toAppError } from "./errors";
+import { responses } from "./endpoints/responses";
+import { AppError, renderAnthropicError, renderOpenAIError, toAppError } from "./errors";
 
 export type Handler = (request: Request) => Promise<Response>;
 
@@ -25,8 +27,10 @@ export function createGatewayHandler(rt: Runtime): Handler {
     const path = pathname.startsWith(PREFIX) ? pathname.slice(PREFIX.length) || "/" : pathname;
     if (rt.draining) throw new AppError(503, "shutting_down", "The gateway is shutting down; retry on another instance");
 
-    if (path === "/chat/completions") {
+    if (path === "/chat/completions" || path === "/messages" || path === "/responses") {
       if (request.method !== "POST") throw methodNotAllowed(request.method, path);
+      if (path === "/messages") return messages(gw, request, requestId);
+      if (path === "/responses") return responses(gw, request, requestId);
       return chatCompletions(gw, request, requestId);
     }
     if (path === "/models" || path.startsWith("/models/")) {
@@ -47,7 +51,9 @@ export function createGatewayHandler(rt: Runtime): Handler {
     } catch (error) {
       const appError = toAppError(error);
       if (appError.status >= 500) rt.log.error({ err: error, requestId }, "gateway request failed");
-      response = renderOpenAIError(appError);
+      // Each surface answers errors in its own envelope (Anthropic SDK clients parse theirs).
+      const anthropic = new URL(request.url).pathname === `${PREFIX}/messages`;
+      response = anthropic ? renderAnthropicError(appError) : renderOpenAIError(appError);
     }
     response.headers.set("x-request-id", requestId);
     return response;

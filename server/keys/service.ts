@@ -44,10 +44,3 @@ export async function revokeApiKey(db: Db, id: string): Promise<void> {
   await db.apiKey.update({ where: { id }, data: { revokedAt: new Date() } });
   await bumpConfigVersion(db);
 }
-
-/** The default organization and team every fresh install has. */
-export async function defaultTenant(db: Db): Promise<{ orgId: string; teamId: string }> {
-  const org = await db.organization.findUniqueOrThrow({ where: { slug: "default" } });
-  const team = await db.team.findUniqueOrThrow({ where: { orgId_slug: { orgId: org.id, slug: "default" } } });
-  return { orgId: org.id, teamId: team.id };
-}

@@ -105,10 +105,11 @@ export async function startTestServer(overrides: Record<string, string | undefin
 
 /** Registers simulator-backed providers (one per wire protocol) and returns an API key for the default team. */
 export async function seedSimulatorProviders(app: Switchyard, simulatorUrl: string) {
-  const { createApiKey, defaultTenant } = await import("../keys/service");
+  const { createApiKey } = await import("../keys/service");
+  const { ensureDefaultTenant } = await import("../tenant");
   const { bumpConfigVersion } = await import("../gateway/snapshot");
   const db = app.rt.db.prisma;
-  const tenant = await defaultTenant(db);
+  const tenant = await ensureDefaultTenant(db);
   const providers = [
     { name: "sim-openai", protocol: "openai", baseUrl: `${simulatorUrl}/openai/v1` },
     { name: "sim-anthropic", protocol: "anthropic", baseUrl: `${simulatorUrl}/anthropic/v1` },

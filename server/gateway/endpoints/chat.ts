@@ -1,259 +1,38 @@
-/**
- * POST /chat/completions: authenticate → read and validate the body → resolve the plan → call upstream (JSON or
- * SSE, with retries and fallback) → respond → log exactly one call row (also for failures after authentication).
- */
-import type { CallRecord } from "../../ledger/call-log";
-import type { ProviderAdapter, StreamParser } from "../../providers/adapter";
-import { TransportError } from "../../providers/transport";
-import {
-  UpstreamError,
-  normalizeUsage,
-  type ChatChunk,
-  type ChatRequest,
-  type ChatResponse,
-  type NormalizedUsage,
-} from "../../providers/types";
-import type { AuthContext } from "../auth";
-import { readJsonBody } from "../body";
+/** POST /chat/completions: the OpenAI Chat Completions surface (the canonical form itself). */
+import type { ChatRequest } from "../../providers/types";
 import type { Gateway } from "../context";
-import { toAppError } from "../errors";
-import { resolvePlan, type Plan, type Target } from "../resolve";
-import { chatCompletionRequest } from "../schemas/chat";
-import { assertNoForbiddenKeys, parseOrThrow } from "../schemas/common";
-import { priceCall } from "../settle";
-import { SSE_HEADERS, readSse, sseData, type SseReader } from "../sse";
-import { estimatePromptTokens, estimateTextTokens } from "../tokens";
-import { fromTransportError, send, withFallback, type AttemptRecord, type UpstreamContext } from "../upstream";
+import type { Surface } from "../pipeline";
+import { runCall } from "../pipeline";
+import { chatCompletionRequest, type ChatCompletionInput } from "../schemas/chat";
+import { parseOrThrow } from "../schemas/common";
 
-export async function chatCompletions(gw: Gateway, request: Request, requestId: string): Promise<Response> {
-  const started = performance.now();
-  const record: CallRecord = {
-    id: crypto.randomUUID(),
-    requestId,
-    createdAt: new Date(),
-    surface: "openai",
-    endpoint: "chat.completions",
-    status: 0,
-  };
-  let key: AuthContext | null = null;
-  const attempts: AttemptRecord[] = [];
-  let deferLog = false;
-  try {
-    key = await gw.auth.authenticate(request.headers);
-    Object.assign(record, { orgId: key.orgId, teamId: key.teamId, apiKeyId: key.apiKeyId });
-    const raw = await readJsonBody(request, gw.rt.env.SWITCHYARD_MAX_BODY_BYTES);
-    assertNoForbiddenKeys(raw);
-    const body = parseOrThrow(chatCompletionRequest, raw);
-    record.requestedModel = body.model;
-    record.endUser = body.user ?? null;
-    const plan = resolvePlan(gw.rt.snapshot.current(), key, body.model);
-    record.policy = plan.policy?.name ?? null;
-    const { switchyard: _overrides, ...rest } = body;
-    const canonical = rest as ChatRequest;
-    const ctx: UpstreamContext = { transport: gw.transport, plan, signal: request.signal, attempts };
+const sse = (value: unknown) => `data: ${typeof value === "string" ? value : JSON.stringify(value)}\n\n`;
 
-    if (body.stream) {
-      const response = await openStream(gw, ctx, canonical, record, started);
-      deferLog = true; // the stream logs its own row when it ends
-      return response;
-    }
-    const { result, target } = await withFallback(ctx, async (t, adapter, upstream) => {
-      const spec = adapter.buildRequest(canonical, upstream, { dropParams: plan.dropParams });
-      const res = await send(gw.transport, adapter, spec, ctx.signal, t.provider.allowPrivate);
-      let json: unknown;
-      try {
-        json = await res.json();
-      } catch (error) {
-        if (error instanceof TransportError) throw error;
-        throw new UpstreamError("server_error", `provider '${t.provider.name}' returned a malformed response`, { status: 502 });
-      }
-      return adapter.parseResponse(json, upstream);
-    });
-    const usage = normalizeUsage(result.usage) ?? estimateUsage(canonical, responseText(result));
-    settle(record, target, plan, usage, !result.usage);
-    record.status = 200;
-    record.upstreamId = result.id;
-    record.latencyMs = Math.round(performance.now() - started);
-    return Response.json(result, { headers: routeHeaders(target, attempts, record.costUsd) });
-  } catch (error) {
-    const appError = toAppError(error);
-    record.status = appError.status;
-    record.errorClass = appError.code;
-    record.latencyMs = Math.round(performance.now() - started);
-    throw appError;
-  } finally {
-    record.attempts = attempts;
-    if (key && !deferLog) gw.rt.calls.write(record);
-  }
-}
+const chatSurface: Surface<ChatCompletionInput> = {
+  surface: "openai",
+  endpoint: "chat.completions",
+  parse(raw) {
+    const request = parseOrThrow(chatCompletionRequest, raw);
+    const { switchyard: _overrides, ...canonical } = request;
+    return { request, canonical: canonical as ChatRequest, stream: request.stream === true };
+  },
+  render: (result) => result,
+  encoder(call) {
+    const wantsUsage = call.request.stream_options?.include_usage === true;
+    return {
+      push(chunk) {
+        if (!chunk.usage || wantsUsage) return [sse(chunk)];
+        if (chunk.choices.length === 0) return []; // the usage chunk the client did not ask for
+        const { usage: _usage, ...rest } = chunk;
+        return [sse(rest)];
+      },
+      end: () => [sse("[DONE]")],
+      error: (error, message) =>
+        sse({ error: { message, type: "api_error", param: null, code: error?.kind === "timeout" ? "upstream_timeout" : "upstream_stream_error" } }),
+    };
+  },
+};
 
-function settle(record: CallRecord, target: Target, plan: Plan, usage: NormalizedUsage, estimated: boolean): void {
-  Object.assign(record, {
-    providerId: target.provider.id,
-    providerKind: target.provider.kind,
-    model: target.modelId,
-    inputTokens: usage.input,
-    cachedInputTokens: usage.cachedInput,
-    cacheWriteTokens: usage.cacheWrite,
-    outputTokens: usage.output,
-    reasoningTokens: usage.reasoning,
-    estimated,
-    route: { requested: plan.requested, policy: plan.policy?.name ?? null, target: `${target.provider.name}/${target.modelId}` },
-    ...priceCall(usage, target, plan.reference),
-  });
-}
-
-function routeHeaders(target: Target, attempts: AttemptRecord[], cost?: string): Record<string, string> {
-  const headers: Record<string, string> = {
-    "x-switchyard-target": `${target.provider.name}/${target.modelId}`,
-    "x-switchyard-attempts": String(attempts.length),
-    "x-switchyard-route": attempts.map((a) => `${a.provider}/${a.model}=${a.error ?? a.status}`).join(","),
-  };
-  if (cost !== undefined) headers["x-switchyard-cost-usd"] = cost;
-  return headers;
-}
-
-function responseText(response: ChatResponse): string {
-  return response.choices
-    .map((c) => (c.message.content ?? "") + (c.message.tool_calls ?? []).map((t) => t.function.name + t.function.arguments).join(""))
-    .join("");
-}
-
-function estimateUsage(req: ChatRequest, delivered: string): NormalizedUsage {
-  return { input: estimatePromptTokens(req.messages, req.tools), cachedInput: 0, cacheWrite: 0, output: estimateTextTokens(delivered), reasoning: 0 };
-}
-
-interface OpenedStream {
-  events: SseReader;
-  parser: StreamParser;
-  first: ChatChunk[];
-  adapter: ProviderAdapter;
-}
-
-/**
- * Opens the upstream stream and waits for its first chunk before answering, so a failure up to that point can
- * still retry or fall back. After it, an upstream failure ends the client's stream with an SSE error event and no
- * [DONE]; the row is logged as partial, billed for the tokens seen.
- */
-async function openStream(gw: Gateway, ctx: UpstreamContext, req: ChatRequest, record: CallRecord, started: number): Promise<Response> {
-  const abort = new AbortController();
-  const signal = AbortSignal.any([ctx.signal, abort.signal]);
-  const wantsUsage = req.stream_options?.include_usage === true;
-  const upstreamReq: ChatRequest = { ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
-  const { result: opened, target } = await withFallback({ ...ctx, signal }, async (t, adapter, upstream) => {
-    const spec = adapter.buildRequest(upstreamReq, upstream, { dropParams: ctx.plan.dropParams });
-    const res = await send(gw.transport, adapter, spec, signal, t.provider.allowPrivate);
-    const events = readSse(res.body);
-    const parser = adapter.createStreamParser(upstream);
-    const first: ChatChunk[] = [];
-    try {
-      while (first.length === 0) {
-        const event = await events.next();
-        if (!event) {
-          first.push(...parser.end());
-          if (first.length === 0) throw new UpstreamError("server_error", `provider '${t.provider.name}' closed the stream before sending data`, { status: 502 });
-          break;
-        }
-        first.push(...parser.push(event));
-      }
-    } catch (error) {
-      await events.cancel();
-      throw error;
-    }
-    return { events, parser, first, adapter } satisfies OpenedStream;
-  });
-
-  let delivered = "";
-  let finished = false;
-  let ttft: number | null = null;
-  const finish = (outcome: { status: number; partial: boolean; error?: string }) => {
-    if (finished) return;
-    finished = true;
-    const reported = opened.parser.usage();
-    const usage = reported ?? estimateUsage(req, delivered);
-    settle(record, target, ctx.plan, usage, reported === null);
-    Object.assign(record, {
-      status: outcome.status,
-      partial: outcome.partial,
-      errorClass: outcome.error ?? null,
-      streamed: true,
-      ttftMs: ttft,
-      latencyMs: Math.round(performance.now() - started),
-      attempts: ctx.attempts,
-    });
-    gw.rt.calls.write(record);
-  };
-
-  /** Sends chunks to the client; returns how many were sent. */
-  const encode = (chunks: ChatChunk[], controller: ReadableStreamDefaultController<Uint8Array>): number => {
-    let sent = 0;
-    for (const chunk of chunks) {
-      for (const choice of chunk.choices) {
-        delivered += (choice.delta.content ?? "") + (choice.delta.reasoning_content ?? "");
-        for (const call of choice.delta.tool_calls ?? []) delivered += (call.function?.name ?? "") + (call.function?.arguments ?? "");
-      }
-      if (chunk.usage && !wantsUsage) {
-        if (chunk.choices.length === 0) continue;
-        const { usage: _usage, ...withoutUsage } = chunk;
-        controller.enqueue(sseData(withoutUsage));
-      } else {
-        controller.enqueue(sseData(chunk));
-      }
-      sent += 1;
-    }
-    return sent;
-  };
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, raw: unknown) => {
-    const error = raw instanceof TransportError ? fromTransportError(raw, target.provider.name) : raw instanceof UpstreamError ? raw : null;
-    const message = error?.message ?? "the upstream stream failed";
-    const code = error?.kind === "timeout" ? "upstream_timeout" : "upstream_stream_error";
-    try {
-      controller.enqueue(sseData({ error: { message: `Stream interrupted: ${message}`, type: "api_error", param: null, code } }));
-      controller.close();
-    } catch {
-      // the client is already gone
-    }
-    finish({ status: 200, partial: true, error: code });
-  };
-
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      ttft = Math.round(performance.now() - started);
-      encode(opened.first, controller);
-    },
-    // A pull must enqueue something (or end the stream): the stream does not call pull again on its own when a
-    // pull enqueued nothing, so events that produce no client chunk (a suppressed usage chunk) are read past.
-    async pull(controller) {
-      try {
-        for (;;) {
-          const event = await opened.events.next();
-          if (!event) {
-            encode(opened.parser.end(), controller);
-            if (!opened.parser.finished()) {
-              fail(controller, new UpstreamError("server_error", `provider '${target.provider.name}' ended the stream early`, { status: 502 }));
-              return;
-            }
-            controller.enqueue(sseData("[DONE]"));
-            controller.close();
-            finish({ status: 200, partial: false });
-            return;
-          }
-          if (encode(opened.parser.push(event), controller) > 0) return;
-        }
-      } catch (error) {
-        if (signal.aborted) {
-          finish({ status: 499, partial: true, error: "client_closed_request" });
-          return;
-        }
-        await opened.events.cancel();
-        fail(controller, error);
-      }
-    },
-    async cancel() {
-      abort.abort();
-      await opened.events.cancel();
-      finish({ status: 499, partial: true, error: "client_closed_request" });
-    },
-  });
-  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...routeHeaders(target, ctx.attempts) } });
+export function chatCompletions(gw: Gateway, request: Request, requestId: string): Promise<Response> {
+  return runCall(gw, request, requestId, chatSurface);
 }

@@ -20,7 +20,7 @@ export const safeString = (max = 10_000_000) =>
 const FORBIDDEN_KEYS = new Set(["apibase", "baseurl", "apikey", "apiurl", "authorization", "headers", "extraheaders", "customllmprovider", "awssecretaccesskey", "awsaccesskeyid", "vertexcredentials", "apiversion"]);
 
 /** Subtrees that hold user-defined JSON Schemas, where any property name is legitimate. */
-const SCHEMA_PATHS = [/^tools\.\d+\.function\.parameters$/, /^response_format\.json_schema\.schema$/, /^tools\.\d+\.input_schema$/, /^text\.format\.schema$/, /^tools\.\d+\.parameters$/];
+const SCHEMA_PATHS = [/^messages\.\d+\.content\.\d+\.input$/, /^output_config\.format\.schema$/, /^tools\.\d+\.function\.parameters$/, /^response_format\.json_schema\.schema$/, /^tools\.\d+\.input_schema$/, /^text\.format\.schema$/, /^tools\.\d+\.parameters$/];
 
 /** Rejects `api_base`, `base_url`, `api_key`, auth headers … anywhere in the body (nested too). */
 export function assertNoForbiddenKeys(value: unknown, path: string[] = []): void {
