@@ -6,6 +6,7 @@ import type { Runtime } from "../runtime";
 import { createTransport } from "../providers/transport";
 import { createAuthenticator } from "./auth";
 import type { Gateway } from "./context";
+import { admitAll, noCache } from "./hooks";
 import { chatCompletions } from "./endpoints/chat";
 import { messages } from "./endpoints/messages";
 import { getModel, listModels } from "./endpoints/models";
@@ -20,7 +21,7 @@ export function createGatewayHandler(rt: Runtime): Handler {
   const auth = createAuthenticator(rt.db.prisma, rt.snapshot);
   const transport = createTransport();
   rt.onShutdown(() => transport.close());
-  const gw: Gateway = { rt, auth, transport };
+  const gw: Gateway = { rt, auth, transport, admission: admitAll, cache: noCache };
 
   const route = async (request: Request, requestId: string): Promise<Response> => {
     const { pathname } = new URL(request.url);

@@ -11,10 +11,12 @@ import { UpstreamError, normalizeUsage, type ChatChunk, type ChatRequest, type C
 import type { AuthContext } from "./auth";
 import { readJsonBody } from "./body";
 import type { Gateway } from "./context";
+import { assembleChunks, responseToChunks } from "./assemble";
 import { toAppError } from "./errors";
+import type { AdmissionTicket, CacheLookup, CachedAnswer, CallContext } from "./hooks";
 import { resolvePlan, type Plan, type Target } from "./resolve";
 import { assertNoForbiddenKeys } from "./schemas/common";
-import { priceCall } from "./settle";
+import { priceCall, priceCacheHit } from "./settle";
 import { SSE_HEADERS, readSse, type SseReader } from "./sse";
 import { estimatePromptTokens, estimateTextTokens } from "./tokens";
 import { fromTransportError, send, withFallback, type AttemptRecord, type UpstreamContext } from "./upstream";
@@ -58,6 +60,7 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
   let key: AuthContext | null = null;
   const attempts: AttemptRecord[] = [];
   let deferLog = false;
+  let ticket: AdmissionTicket | null = null;
   try {
     key = await gw.auth.authenticate(request.headers);
     Object.assign(record, { orgId: key.orgId, teamId: key.teamId, apiKeyId: key.apiKeyId });
@@ -69,10 +72,28 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     record.endUser = canonical.user ?? null;
     const plan = resolvePlan(gw.rt.snapshot.current(), key, canonical.model);
     record.policy = plan.policy?.name ?? null;
-    const ctx: UpstreamContext = { transport: gw.transport, plan, signal: request.signal, attempts };
+    const context: CallContext = { key, endpoint: surface.endpoint, canonical, plan, headers: request.headers, callId: record.id };
+    // Budgets and rate limits apply before anything else, cache hits included.
+    ticket = await gw.admission.admit(context);
+    const lookup = await gw.cache.lookup(context);
+    record.cacheOutcome = lookup.outcome;
+    const extraHeaders = { ...ticket.headers, ...lookup.headers, "x-switchyard-cache": lookup.outcome };
 
+    if (lookup.answer) {
+      const served = await serveFromCache(surface, call, key, lookup.answer, plan, record, extraHeaders, started);
+      await ticket.settle("0", ZERO_USAGE);
+      ticket = null;
+      return served;
+    }
+
+    const ctx: UpstreamContext = { transport: gw.transport, plan, signal: request.signal, attempts };
     if (call.stream) {
-      const response = await openStream(gw, ctx, call, surface.encoder(call, key), record, started);
+      const response = await openStream(gw, ctx, call, surface.encoder(call, key), record, started, {
+        ticket,
+        headers: extraHeaders,
+        store: lookup.store ? (answer) => gw.cache.store(context, answer) : null,
+      });
+      ticket = null; // the stream settles it when it ends
       deferLog = true; // the stream logs its own row when it ends
       return response;
     }
@@ -94,9 +115,13 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     record.status = 200;
     record.upstreamId = result.id;
     record.latencyMs = Math.round(performance.now() - started);
+    await ticket.settle(record.costUsd ?? "0", usage);
+    ticket = null;
+    if (lookup.store) await gw.cache.store(context, { response: result, usage, originalCostUsd: record.costUsd ?? "0" });
     const body = await surface.render(result, usage, call, key);
-    return Response.json(body, { headers: routeHeaders(target, attempts, record.costUsd) });
+    return Response.json(body, { headers: { ...routeHeaders(target, attempts, record.costUsd), ...extraHeaders } });
   } catch (error) {
+    await ticket?.release();
     const appError = toAppError(error);
     record.status = appError.status;
     record.errorClass = appError.code;
@@ -106,6 +131,42 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     record.attempts = attempts;
     if (key && !deferLog) gw.rt.calls.write(record);
   }
+}
+
+const ZERO_USAGE: NormalizedUsage = { input: 0, cachedInput: 0, cacheWrite: 0, output: 0, reasoning: 0 };
+
+/** Answers from the cache: zero upstream cost, the whole baseline saved; streams replay the stored chunks. */
+async function serveFromCache<Req>(
+  surface: Surface<Req>,
+  call: ParsedCall<Req>,
+  key: AuthContext,
+  answer: CachedAnswer,
+  plan: Plan,
+  record: CallRecord,
+  headers: Record<string, string>,
+  started: number,
+): Promise<Response> {
+  Object.assign(record, {
+    status: 200,
+    model: answer.response.model,
+    inputTokens: answer.usage.input,
+    cachedInputTokens: answer.usage.cachedInput,
+    cacheWriteTokens: answer.usage.cacheWrite,
+    outputTokens: answer.usage.output,
+    reasoningTokens: answer.usage.reasoning,
+    streamed: call.stream,
+    latencyMs: Math.round(performance.now() - started),
+    route: { requested: plan.requested, policy: plan.policy?.name ?? null, target: "cache" },
+    ...priceCacheHit(answer.usage, plan.reference),
+  });
+  if (!call.stream) {
+    return Response.json(await surface.render(answer.response, answer.usage, call, key), { headers: { ...headers, "x-switchyard-cost-usd": "0" } });
+  }
+  const frames = surface.encoder(call, key);
+  const chunks = answer.chunks ?? responseToChunks(answer.response);
+  const text = [...chunks.flatMap((chunk) => frames.push(chunk)), ...frames.end(answer.usage)].join("");
+  record.ttftMs = record.latencyMs;
+  return new Response(text, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
 }
 
 function settle(record: CallRecord, target: Target, plan: Plan, usage: NormalizedUsage, estimated: boolean): void {
@@ -165,6 +226,12 @@ async function openStream<Req>(
   frames: StreamEncoder,
   record: CallRecord,
   started: number,
+  after: {
+    ticket: AdmissionTicket;
+    headers: Record<string, string>;
+    /** Stores the complete answer in the response cache; null when this call must not be stored. */
+    store: ((answer: Omit<CachedAnswer, "outcome" | "similarity">) => Promise<void>) | null;
+  },
 ): Promise<Response> {
   const req = call.canonical;
   const abort = new AbortController();
@@ -194,13 +261,15 @@ async function openStream<Req>(
   });
 
   let delivered = "";
+  const seen: ChatChunk[] = [];
   let finished = false;
   let ttft: number | null = null;
   const finish = (outcome: { status: number; partial: boolean; error?: string }) => {
     if (finished) return;
     finished = true;
     const reported = opened.parser.usage();
-    settle(record, target, ctx.plan, reported ?? estimateUsage(req, delivered), reported === null);
+    const usage = reported ?? estimateUsage(req, delivered);
+    settle(record, target, ctx.plan, usage, reported === null);
     Object.assign(record, {
       status: outcome.status,
       partial: outcome.partial,
@@ -211,12 +280,17 @@ async function openStream<Req>(
       attempts: ctx.attempts,
     });
     gw.rt.calls.write(record);
+    void after.ticket.settle(record.costUsd ?? "0", usage);
+    if (after.store && !outcome.partial) {
+      void after.store({ response: assembleChunks(seen), chunks: seen, usage, originalCostUsd: record.costUsd ?? "0" });
+    }
   };
 
   /** Sends the frames for some chunks; returns how many frames went out. */
   const emit = (chunks: ChatChunk[], controller: ReadableStreamDefaultController<Uint8Array>): number => {
     let sent = 0;
     for (const chunk of chunks) {
+      if (after.store) seen.push(chunk);
       for (const choice of chunk.choices) {
         delivered += (choice.delta.content ?? "") + (choice.delta.reasoning_content ?? "");
         for (const tool of choice.delta.tool_calls ?? []) delivered += (tool.function?.name ?? "") + (tool.function?.arguments ?? "");
@@ -279,5 +353,5 @@ async function openStream<Req>(
       finish({ status: 499, partial: true, error: "client_closed_request" });
     },
   });
-  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...routeHeaders(target, ctx.attempts) } });
+  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...routeHeaders(target, ctx.attempts), ...after.headers } });
 }

@@ -15,6 +15,19 @@ export interface CallMoney {
   baselineCostUsd: string;
   savingsRoutingUsd: string;
   savingsPromptCacheUsd: string;
+  savingsCacheUsd?: string;
+}
+
+/** A response-cache hit costs nothing upstream: the whole baseline (reference model, same tokens) is saved. */
+export function priceCacheHit(usage: NormalizedUsage, reference: Target): CallMoney {
+  const baseline = reference.model ? computeCost({ ...usage, cachedInput: 0, cacheWrite: 0 }, reference.model.prices).total : 0n;
+  return {
+    costUsd: ZERO,
+    baselineCostUsd: decimalToString(baseline),
+    savingsRoutingUsd: ZERO,
+    savingsPromptCacheUsd: ZERO,
+    savingsCacheUsd: decimalToString(baseline),
+  };
 }
 
 const ZERO = "0";
