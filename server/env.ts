@@ -41,6 +41,36 @@ const schema = z.object({
   SWITCHYARD_CONFIG: z.string().min(1).optional(),
   /** Skip Next.js (API only): useful for tests and headless gateway deployments. */
   SWITCHYARD_NO_UI: bool.default(false),
+  /** First admin created at start when no user exists (instead of the /setup page); both or neither. */
+  SWITCHYARD_ADMIN_EMAIL: z.email().max(320).optional().or(z.literal("").transform(() => undefined)),
+  SWITCHYARD_ADMIN_PASSWORD: z.string().min(12, "must have at least 12 characters").max(1024).optional().or(z.literal("").transform(() => undefined)),
+  /** How long a dashboard session lasts after signing in (hours). */
+  SWITCHYARD_SESSION_HOURS: z.coerce.number().min(0.05).max(24 * 30).default(12),
+  /** GitHub sign-in (OAuth app): shown on the sign-in page when both are set. Existing users only, by email. */
+  SWITCHYARD_GITHUB_CLIENT_ID: z.string().min(1).optional(),
+  SWITCHYARD_GITHUB_CLIENT_SECRET: z.string().min(1).optional(),
+  /** OpenID Connect sign-in (Okta, Entra ID, Keycloak, Google…): issuer URL, client id and secret enable it. */
+  SWITCHYARD_OIDC_ISSUER: z.url({ protocol: /^https?$/ }).optional(),
+  SWITCHYARD_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  SWITCHYARD_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  /** Label of the OIDC button ("Sign in with <name>"). */
+  SWITCHYARD_OIDC_NAME: z.string().min(1).max(64).default("SSO"),
+  /** Accept OIDC emails without `email_verified: true` (for identity providers that never send the claim). */
+  SWITCHYARD_OIDC_TRUST_EMAIL: bool.default(false),
+}).superRefine((env, ctx) => {
+  // Half a pair is a typo, not a choice: refuse it rather than silently leave a sign-in method off.
+  const pairs = [
+    ["SWITCHYARD_ADMIN_EMAIL", "SWITCHYARD_ADMIN_PASSWORD"],
+    ["SWITCHYARD_GITHUB_CLIENT_ID", "SWITCHYARD_GITHUB_CLIENT_SECRET"],
+    ["SWITCHYARD_OIDC_ISSUER", "SWITCHYARD_OIDC_CLIENT_ID"],
+    ["SWITCHYARD_OIDC_ISSUER", "SWITCHYARD_OIDC_CLIENT_SECRET"],
+  ] as const;
+  for (const [a, b] of pairs) {
+    if ((env[a] === undefined) !== (env[b] === undefined)) {
+      const missing = env[a] === undefined ? a : b;
+      ctx.addIssue({ code: "custom", path: [missing], message: `must be set together with ${missing === a ? b : a}` });
+    }
+  }
 });
 
 export type Env = z.infer<typeof schema> & { dataDir: string; migrationsDir: string };
@@ -71,4 +101,13 @@ export function loadEnv(source: Record<string, string | undefined> = process.env
  */
 export function rawEnv(): Record<string, string | undefined> {
   return { ...process.env };
+}
+
+/**
+ * next-auth 4 takes its own URL from process.env only (NEXTAUTH_URL, else AUTH_TRUST_HOST + the request's
+ * forwarded host). Switchyard computes that origin itself for each request (server/auth/origin.ts) and hands it
+ * to next-auth as the forwarded host, so next-auth must be told to use it. An explicit NEXTAUTH_URL still wins.
+ */
+export function enableNextAuthHostDetection(): void {
+  if (!process.env.NEXTAUTH_URL) process.env.AUTH_TRUST_HOST = "1";
 }

@@ -27,7 +27,8 @@ describe("HTTP server: gateway fast path and ops endpoints", () => {
     const auth = { authorization: `Bearer ${key}` };
     const first = await fetch(`${app.url}/api/v1/models`, { headers: auth });
     expect(first.status).toBe(200);
-    expect(await first.json()).toEqual({ object: "list", data: [] });
+    // Only the bundled local embedder before any provider or policy exists.
+    expect((await first.json()).data.map((m: { id: string }) => m.id)).toEqual(["switchyard/use-lite"]);
 
     await db.provider.create({
       data: { orgId: tenant.orgId, name: "sim", kind: "simulator", baseUrl: "http://127.0.0.1:1/v1" },

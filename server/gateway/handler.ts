@@ -8,6 +8,7 @@ import { createAuthenticator } from "./auth";
 import type { Gateway } from "./context";
 import { admitAll, noCache } from "./hooks";
 import { chatCompletions } from "./endpoints/chat";
+import { embeddings } from "./endpoints/embeddings";
 import { messages } from "./endpoints/messages";
 import { getModel, listModels } from "./endpoints/models";
 import { responses } from "./endpoints/responses";
@@ -33,6 +34,10 @@ export function createGatewayHandler(rt: Runtime): Handler {
       if (path === "/messages") return messages(gw, request, requestId);
       if (path === "/responses") return responses(gw, request, requestId);
       return chatCompletions(gw, request, requestId);
+    }
+    if (path === "/embeddings") {
+      if (request.method !== "POST") throw methodNotAllowed(request.method, path);
+      return embeddings(gw, request, requestId);
     }
     if (path === "/models" || path.startsWith("/models/")) {
       if (request.method !== "GET") throw methodNotAllowed(request.method, path);

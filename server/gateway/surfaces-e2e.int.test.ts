@@ -85,6 +85,49 @@ describe("the Anthropic and Responses surfaces, routed to any provider", () => {
   });
 });
 
+describe("POST /api/v1/embeddings through the official openai SDK", () => {
+  let sim: Simulator;
+  let app: TestServer;
+  let client: OpenAI;
+  beforeAll(async () => {
+    sim = await startSimulator();
+    app = await startTestServer();
+    client = new OpenAI({ apiKey: (await seedSimulatorProviders(app, sim.url)).key, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await app?.dispose();
+    await sim?.close();
+  });
+
+  it.each(["sim-openai", "sim-gemini"])("embeds through %s (the SDK's default base64 encoding)", async (provider) => {
+    const { data, response } = await client.embeddings.create({ model: `${provider}/sim-embed`, input: ["first text", "second text"] }).withResponse();
+    expect(data.data).toHaveLength(2);
+    expect(data.data[0]!.embedding.length).toBeGreaterThan(0);
+    expect(data.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(Number(response.headers.get("x-switchyard-cost-usd"))).toBeGreaterThan(0);
+  });
+
+  it("embeds for free with the bundled local model, as floats and as base64", async () => {
+    const upstreamCalls = sim.count();
+    const floats = await client.embeddings.create({ model: "switchyard/use-lite", input: "How do I reset my password?", encoding_format: "float" });
+    expect(floats.data[0]!.embedding).toHaveLength(512);
+    const encoded = await client.embeddings.create({ model: "switchyard/use-lite", input: "How do I reset my password?" });
+    const a = floats.data[0]!.embedding;
+    const b = encoded.data[0]!.embedding;
+    expect(b).toHaveLength(512);
+    expect(Math.abs(a[0]! - b[0]!)).toBeLessThan(1e-6);
+    expect(sim.count()).toBe(upstreamCalls);
+  });
+
+  it("rejects a chat-only model and a wrong dimension with a 400 naming the parameter", async () => {
+    const notEmbed = await client.embeddings.create({ model: "sim-openai/sim-small", input: "x" }).catch((e) => e);
+    expect(notEmbed).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(notEmbed.param).toBe("model");
+    const dims = await client.embeddings.create({ model: "switchyard/use-lite", input: "x", dimensions: 3 }).catch((e) => e);
+    expect(dims.param).toBe("dimensions");
+  });
+});
+
 describe("a fresh install", () => {
   it("has a working demo provider and policy", async () => {
     const { startSwitchyard } = await import("../start");

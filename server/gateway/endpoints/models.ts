@@ -1,6 +1,7 @@
 /** GET /models and GET /models/{id}: the policies and models this key may use (never other tenants'). */
 import type { AuthContext } from "../auth";
 import { listProviderModels, type GatewayConfig } from "../config";
+import { LOCAL_EMBEDDING_MODEL } from "../../embeddings/local";
 import { AppError } from "../errors";
 
 interface ListedModel {
@@ -12,7 +13,6 @@ interface ListedModel {
 
 export function visibleModels(config: GatewayConfig, auth: AuthContext): ListedModel[] {
   const org = config.orgs.get(auth.orgId);
-  if (!org) return [];
   const allowed = auth.allowedModels.length > 0 ? new Set(auth.allowedModels) : null;
   const out: ListedModel[] = [];
   const seen = new Set<string>();
@@ -21,13 +21,14 @@ export function visibleModels(config: GatewayConfig, auth: AuthContext): ListedM
     seen.add(id);
     out.push({ id, object: "model", created, owned_by: ownedBy });
   };
-  for (const policy of org.policies.values()) {
+  for (const policy of org?.policies.values() ?? []) {
     if (policy.teamId && policy.teamId !== auth.teamId) continue;
     add(policy.name, Math.floor(policy.createdAt.getTime() / 1000), "switchyard");
   }
-  for (const { provider, model } of listProviderModels(org)) {
+  for (const { provider, model } of org ? listProviderModels(org) : []) {
     add(`${provider.name}/${model.id}`, 0, provider.name);
   }
+  add(LOCAL_EMBEDDING_MODEL, 0, "switchyard"); // the bundled local embedder, free
   return out;
 }
 
