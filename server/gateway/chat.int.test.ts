@@ -2,6 +2,9 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../providers/simulator";
 import { seedSimulatorProviders, startTestServer, type TestServer } from "../testing/harness";
+import { createApiKey } from "../keys/service";
+import { waitUntil } from "../state/store.contract";
+import { ensureDefaultTenant } from "../tenant";
 import { bumpConfigVersion } from "./snapshot";
 
 describe("POST /api/v1/chat/completions through the official openai SDK", () => {
@@ -174,6 +177,36 @@ describe("POST /api/v1/chat/completions through the official openai SDK", () => 
     const last = (await rows()).at(-1)!;
     expect(last).toMatchObject({ streamed: true, partial: true, estimated: true });
     expect(last.outputTokens).toBeGreaterThan(0);
+  });
+
+  it("refuses a model outside the key's allow-list with 403, without calling upstream", async () => {
+    const db = app.rt.db.prisma;
+    const tenant = await ensureDefaultTenant(db);
+    const limited = await createApiKey(db, { ...tenant, name: "limited", allowedModels: ["sim-openai/sim-small"] });
+    const limitedClient = new OpenAI({ apiKey: limited.key, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
+    const error = await limitedClient.chat.completions.create({ model: "sim-anthropic/sim-claude", messages: [{ role: "user", content: "x" }] }).catch((e) => e);
+    expect(error).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(error.code).toBe("model_not_allowed");
+    expect(sim.count()).toBe(0);
+  });
+
+  it("aborts upstream and logs a 499 when the client disconnects mid-stream", async () => {
+    sim.faults.add({ fault: "stream_stall", protocol: "openai", afterChunks: 2, times: 1 });
+    const controller = new AbortController();
+    const before = (await rows()).length;
+    const res = await fetch(`${app.url}/api/v1/chat/completions`, {
+      method: "POST",
+      signal: controller.signal,
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "sim-openai/sim-small", stream: true, messages: [{ role: "user", content: "stall please" }] }),
+    });
+    const reader = res.body!.getReader();
+    await reader.read(); // the first bytes arrived
+    const aborted = Date.now();
+    controller.abort();
+    await waitUntil(async () => (await rows()).length > before, 1_000);
+    expect(Date.now() - aborted).toBeLessThan(1_000);
+    expect((await rows()).at(-1)).toMatchObject({ status: 499, partial: true, streamed: true, errorClass: "client_closed_request" });
   });
 
   it("rejects bad input with the documented status before any upstream call", async () => {
