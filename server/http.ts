@@ -68,7 +68,7 @@ export function createHttpServer(options: { rt: Runtime; gateway: Handler; next?
     });
     let request: Request;
     try {
-      request = toWebRequest(req, requestId, abort.signal);
+      request = toWebRequest(req, requestId, abort.signal, rt.env.SWITCHYARD_MAX_BODY_BYTES);
     } catch {
       res.writeHead(400, { "content-type": "application/json" }).end(
         JSON.stringify({ error: { message: "Malformed request", type: "invalid_request_error", param: null, code: "bad_request" } }),
@@ -151,20 +151,44 @@ function isOpsPath(pathname: string): boolean {
   return pathname === "/api/health" || pathname === "/api/ready" || pathname === "/api/metrics";
 }
 
-function toWebRequest(req: IncomingMessage, requestId: string, signal: AbortSignal): Request {
+/**
+ * node:http request → fetch Request. A body with a declared length within the cap is handed over as a lazily
+ * buffered stream of the node request's chunks (cheaper than Readable.toWeb's per-chunk queueing); larger or
+ * chunked bodies stream through Readable.toWeb so the handler can refuse them without buffering.
+ */
+function toWebRequest(req: IncomingMessage, requestId: string, signal: AbortSignal, maxBodyBytes: number): Request {
   const headers = new Headers();
   const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
   headers.set("x-request-id", requestId);
   const method = req.method ?? "GET";
   const hasBody = method !== "GET" && method !== "HEAD";
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  const small = Number.isFinite(declared) && declared <= maxBodyBytes;
   return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
     method,
     headers,
-    body: hasBody ? (Readable.toWeb(req) as ReadableStream<Uint8Array>) : undefined,
+    body: !hasBody ? undefined : small ? bufferedBody(req) : (Readable.toWeb(req) as ReadableStream<Uint8Array>),
     signal,
     // @ts-expect-error -- Node's fetch requires duplex for streamed bodies; the DOM typings lack it.
     duplex: "half",
+  });
+}
+
+/** One chunk holding the whole (small, declared-length) body, read when the handler first pulls. */
+function bufferedBody(req: IncomingMessage): ReadableStream<Uint8Array> {
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const chunks: Buffer[] = [];
+      try {
+        for await (const chunk of req) chunks.push(chunk as Buffer);
+      } catch (error) {
+        controller.error(error);
+        return;
+      }
+      if (chunks.length > 0) controller.enqueue(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+      controller.close();
+    },
   });
 }
 
@@ -175,11 +199,20 @@ async function sendWebResponse(res: ServerResponse, response: Response): Promise
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
-  res.writeHead(response.status, headers);
   if (!response.body) {
+    res.writeHead(response.status, headers);
     res.end();
     return;
   }
+  // Complete bodies (JSON answers) go out in one write with a length; only event streams are piped.
+  if (!(headers["content-type"] as string | undefined)?.startsWith("text/event-stream")) {
+    const body = Buffer.from(await response.arrayBuffer());
+    headers["content-length"] = String(body.length);
+    res.writeHead(response.status, headers);
+    res.end(body);
+    return;
+  }
+  res.writeHead(response.status, headers);
   const reader = response.body.getReader();
   try {
     for (;;) {

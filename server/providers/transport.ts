@@ -166,43 +166,77 @@ export function createTransport(options: TransportOptions = {}): Transport {
         throw new TransportError("redirect", message, { status });
       }
 
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(response.headers)) {
-        if (Array.isArray(value)) for (const item of value) headers.append(name, item);
-        else if (value !== undefined) headers.set(name, value);
-      }
+      const raw = response.headers;
+      let headers: Headers | null = null;
       const source = response.body;
-      // The iterator below listens only once the consumer reads, and an undici body destroyed before anyone listens
-      // can emit an unhandled 'error' (as a discarded redirect body does). The iterator still sees the error.
+      // An undici body destroyed before anyone listens can emit an unhandled 'error' (as a discarded redirect body
+      // does); readers below still see the error.
       source.on("error", () => {});
-      const chunks = source[Symbol.asyncIterator]();
-      const body = new ReadableStream<Uint8Array>(
-        {
-          async pull(stream) {
-            try {
-              const next = await chunks.next();
-              if (next.done) {
+      let stream: ReadableStream<Uint8Array> | null = null;
+      let consumed = false;
+      const claim = () => {
+        if (consumed) throw new TypeError("the response body was already read");
+        consumed = true;
+      };
+      // JSON and text bodies are read straight from undici's body (no web-stream layer on the hot path); the
+      // web stream is built only for callers that stream.
+      const text = async (): Promise<string> => {
+        claim();
+        try {
+          return await source.text();
+        } catch (error) {
+          throw fail(error);
+        } finally {
+          settle();
+        }
+      };
+      const makeStream = (): ReadableStream<Uint8Array> => {
+        claim();
+        const chunks = source[Symbol.asyncIterator]();
+        return new ReadableStream<Uint8Array>(
+          {
+            async pull(controller) {
+              try {
+                const next = await chunks.next();
+                if (next.done) {
+                  settle();
+                  controller.close();
+                } else {
+                  controller.enqueue(next.value as Uint8Array);
+                }
+              } catch (error) {
                 settle();
-                stream.close();
-              } else {
-                stream.enqueue(next.value as Uint8Array);
+                controller.error(fail(error));
               }
-            } catch (error) {
+            },
+            cancel() {
               settle();
-              stream.error(fail(error));
+              source.destroy();
+            },
+          },
+          // Pull only when the consumer reads, so a slow client applies backpressure to the upstream socket.
+          { highWaterMark: 0 },
+        );
+      };
+      return {
+        status: response.statusCode,
+        get headers() {
+          if (!headers) {
+            headers = new Headers();
+            for (const [name, value] of Object.entries(raw)) {
+              if (Array.isArray(value)) for (const item of value) headers.append(name, item);
+              else if (value !== undefined) headers.set(name, value);
             }
-          },
-          cancel() {
-            settle();
-            source.destroy();
-          },
+          }
+          return headers;
         },
-        // Pull only when the consumer reads, so a slow client applies backpressure to the upstream socket.
-        { highWaterMark: 0 },
-      );
-      const text = () => readText(body);
-      const json = async (): Promise<unknown> => JSON.parse(await text());
-      return { status: response.statusCode, headers, body, text, json };
+        get body() {
+          stream ??= makeStream();
+          return stream;
+        },
+        text,
+        json: async (): Promise<unknown> => JSON.parse(await text()),
+      };
     },
 
     async close() {
@@ -211,17 +245,6 @@ export function createTransport(options: TransportOptions = {}): Transport {
       pools.clear();
     },
   };
-}
-
-async function readText(body: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    text += decoder.decode(value, { stream: true });
-  }
 }
 
 function mapError(error: unknown, host: string, timeouts: TransportTimeouts): TransportError {
