@@ -3,32 +3,8 @@
  * they map to the provider ids of the models.dev dataset.
  */
 
-export const PROVIDER_KINDS = [
-  "openai",
-  "anthropic",
-  "gemini",
-  "deepseek",
-  "mistral",
-  "qwen",
-  "groq",
-  "together",
-  "fireworks",
-  "xai",
-  "openrouter",
-  "perplexity",
-  "cerebras",
-  "deepinfra",
-  "azure-openai",
-  "simulator",
-] as const;
-
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
-
-const KIND_SET: ReadonlySet<string> = new Set(PROVIDER_KINDS);
-
-export function isProviderKind(value: string): value is ProviderKind {
-  return KIND_SET.has(value);
-}
+export { PROVIDER_KINDS, isProviderKind, type ProviderKind } from "../../lib/provider-kinds";
+import type { ProviderKind } from "../../lib/provider-kinds";
 
 /** models.dev provider id → our kind. Dataset providers not listed here are not loaded. */
 export const MODELS_DEV_PROVIDERS: Readonly<Record<string, ProviderKind>> = {

@@ -10,7 +10,7 @@ import type { BuildOptions, HttpRequestSpec, ProviderAdapter } from "./adapter";
 import { createAnthropicAdapter } from "./anthropic";
 import { createGeminiAdapter } from "./gemini";
 import { createOpenAIAdapter, joinUrl, OPENAI_FLAVOR, RESERVED_HEADERS, type AuthStyle, type OpenAIFlavor } from "./openai";
-import { PROVIDER_KINDS, type ChatParam, type Protocol, type ProviderConfig, type ProviderKind, type UpstreamTarget } from "./types";
+import { type ChatParam, type Protocol, type ProviderConfig, type ProviderKind, type UpstreamTarget } from "./types";
 
 export interface ProviderDefinition {
   kind: ProviderKind;
@@ -216,9 +216,7 @@ export const PROVIDERS: Readonly<Record<ProviderKind, ProviderDefinition>> = {
   },
 };
 
-export function isProviderKind(value: string): value is ProviderKind {
-  return (PROVIDER_KINDS as readonly string[]).includes(value);
-}
+export { isProviderKind } from "../../lib/provider-kinds";
 
 /** Validates `Provider.config` (non-secret settings). Reserved (auth / framing) headers are refused. */
 export const providerConfigSchema = z.object({

@@ -12,29 +12,8 @@ import { scrubSecrets } from "../obs/log";
 /** The three wire protocols an upstream can speak. */
 export type Protocol = "openai" | "anthropic" | "gemini";
 
-/** Every provider kind the registry knows (see registry.ts for defaults and quirks). */
-export const PROVIDER_KINDS = [
-  "openai",
-  "anthropic",
-  "gemini",
-  "deepseek",
-  "mistral",
-  "qwen",
-  "groq",
-  "together",
-  "fireworks",
-  "xai",
-  "openrouter",
-  "perplexity",
-  "cerebras",
-  "deepinfra",
-  "azure-openai",
-  "ollama",
-  "vllm",
-  "openai-compatible",
-  "simulator",
-] as const;
-export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+export { PROVIDER_KINDS, type ProviderKind } from "../../lib/provider-kinds";
+import type { ProviderKind } from "../../lib/provider-kinds";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Request
