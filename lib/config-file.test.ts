@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { CAPABILITY_NAMES as CATALOG_CAPABILITIES } from "@/server/catalog/model";
 import { BudgetPeriod, BudgetScope, Role } from "@/server/db/generated/enums";
-import { PROVIDER_KINDS as SERVER_PROVIDER_KINDS } from "@/server/providers/types";
 import {
   BUDGET_PERIODS,
   BUDGET_SCOPES,
@@ -53,10 +52,6 @@ function issuesOf(input: unknown): ConfigIssue[] {
 }
 
 describe("config file schema", () => {
-  it("keeps lib's provider kinds equal to the server's", () => {
-    expect([...PROVIDER_KINDS]).toEqual([...SERVER_PROVIDER_KINDS]);
-  });
-
   it("keeps lib's enums equal to the Prisma schema's and the catalog's", () => {
     expect([...ROLES]).toEqual(Object.values(Role));
     expect([...BUDGET_SCOPES]).toEqual(Object.values(BudgetScope));

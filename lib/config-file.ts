@@ -8,30 +8,10 @@
  * Isomorphic (no server imports), so the dashboard can validate and export the same format.
  */
 import { z } from "zod";
-import { policyDocument, policyName } from "./policy";
+import { extendPolicyDocument, policyName } from "./policy";
 
-/** Provider kinds, kept equal to server/providers/types.ts PROVIDER_KINDS (asserted by a unit test). */
-export const PROVIDER_KINDS = [
-  "openai",
-  "anthropic",
-  "gemini",
-  "deepseek",
-  "mistral",
-  "qwen",
-  "groq",
-  "together",
-  "fireworks",
-  "xai",
-  "openrouter",
-  "perplexity",
-  "cerebras",
-  "deepinfra",
-  "azure-openai",
-  "ollama",
-  "vllm",
-  "openai-compatible",
-  "simulator",
-] as const;
+import { PROVIDER_KINDS } from "./provider-kinds";
+export { PROVIDER_KINDS };
 
 /** Mirrors of prisma/schema.prisma enums and of the catalog's capability names (asserted equal by unit tests). */
 export const ROLES = ["admin", "developer", "finance"] as const;
@@ -111,7 +91,7 @@ export const modelSpec = z.strictObject({
 });
 
 /** A policy: its document's fields (strategy, targets, reference, dropParams) plus name, team and description. */
-export const policySpec = policyDocument.extend({
+export const policySpec = extendPolicyDocument({
   name: policyName,
   team: teamSlug.optional(),
   description: z.string().max(1000).optional(),

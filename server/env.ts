@@ -39,6 +39,11 @@ const schema = z.object({
   SWITCHYARD_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(32 * 1024 * 1024),
   /** A declarative config file (YAML or JSON) applied at every start; a bad file refuses start. */
   SWITCHYARD_CONFIG: z.string().min(1).optional(),
+  /**
+   * When the counter store behind budgets and rate limits (Redis) cannot be reached: refuse calls with 503
+   * (default, fail closed) or, when set, admit them without budget and rate-limit checks (fail open).
+   */
+  SWITCHYARD_LIMITS_FAIL_OPEN: bool.default(false),
   /** Skip Next.js (API only): useful for tests and headless gateway deployments. */
   SWITCHYARD_NO_UI: bool.default(false),
   /** First admin created at start when no user exists (instead of the /setup page); both or neither. */

@@ -46,7 +46,7 @@ describe("server/main.ts as a process", () => {
     expect(result.stderr.trim()).toMatch(/^switchyard: invalid environment: PORT/);
   });
 
-  it("starts on the embedded default, generates a 0600 secret, and exits 0 on SIGTERM", async () => {
+  it("starts on the embedded default, generates a 0600 secret, and exits 0 on SIGTERM", { timeout: 180_000 }, async () => {
     const dir = tempDir();
     try {
       const { child, exited, url } = launch({ SWITCHYARD_DATA_DIR: dir.path });

@@ -22,6 +22,7 @@ import { seedDemo, startBuiltinSimulator } from "./demo";
 import { ensureDefaultTenant } from "./tenant";
 import { applyConfigFile } from "./cli/apply";
 import { createCallLogWriter, type CallLogWriter } from "./ledger/call-log";
+import { createBatchWorker, type BatchWorker } from "./batch/worker";
 import path from "node:path";
 
 export interface Runtime {
@@ -35,6 +36,8 @@ export interface Runtime {
   snapshot: SnapshotHolder<GatewayConfig>;
   /** Batched, durable writer of the call log. */
   calls: CallLogWriter;
+  /** The batch tier's worker (server/batch): runs once the gateway handler attaches, stops at shutdown. */
+  batch: BatchWorker;
   migrations: MigrationFile[];
   /** True once shutdown began: readiness fails and new work is refused. */
   draining: boolean;
@@ -95,6 +98,7 @@ export async function createRuntime(env: Env, options: RuntimeOptions = {}): Pro
       log,
     });
     const calls = createCallLogWriter({ db: db.prisma, log, spillDir: path.join(env.dataDir, "spill") });
+    const batch = createBatchWorker({ log });
     const shutdownHooks: Array<() => Promise<void>> = [];
     let closed: Promise<void> | null = null;
 
@@ -107,6 +111,7 @@ export async function createRuntime(env: Env, options: RuntimeOptions = {}): Pro
       secrets,
       snapshot,
       calls,
+      batch,
       migrations,
       draining: false,
       onShutdown: (fn) => void shutdownHooks.push(fn),
@@ -125,6 +130,8 @@ export async function createRuntime(env: Env, options: RuntimeOptions = {}): Pro
         return closed;
       },
     };
+    // Registered first, so the worker stops (and hands its lease over) before the transport and call log close.
+    runtime.onShutdown(() => batch.stop());
     return runtime;
   } catch (error) {
     for (const cleanup of cleanups) await cleanup().catch(() => {});

@@ -1,4 +1,5 @@
 import { headers } from "next/headers";
+import { OverviewDashboard } from "@/components/features/overview/overview-dashboard";
 import { OverviewStatus } from "@/components/features/overview/overview-status";
 import { loadOverviewStatus } from "@/server/overview";
 
@@ -16,6 +17,7 @@ export default async function OverviewPage() {
       <p className="mt-2 inline-block rounded-md border border-slate-200 bg-white px-3 py-1.5 font-mono text-sm" aria-label="Gateway URL">
         http://{host}/api/v1
       </p>
+      <OverviewDashboard />
       <OverviewStatus status={status} />
     </div>
   );

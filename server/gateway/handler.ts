@@ -3,12 +3,15 @@
  * server/main.ts calls it directly (fast path); app/api/v1/[...path]/route.ts re-exports it for `next dev`.
  */
 import type { Runtime } from "../runtime";
+import { createAdmission } from "../ledger/admission";
 import { createTransport } from "../providers/transport";
 import { createAuthenticator } from "./auth";
 import type { Gateway } from "./context";
-import { admitAll, noCache } from "./hooks";
+import { createResponseCache } from "../cache/response-cache";
+import { batches } from "./endpoints/batches";
 import { chatCompletions } from "./endpoints/chat";
 import { embeddings } from "./endpoints/embeddings";
+import { files } from "./endpoints/files";
 import { messages } from "./endpoints/messages";
 import { getModel, listModels } from "./endpoints/models";
 import { responses } from "./endpoints/responses";
@@ -22,7 +25,8 @@ export function createGatewayHandler(rt: Runtime): Handler {
   const auth = createAuthenticator(rt.db.prisma, rt.snapshot);
   const transport = createTransport();
   rt.onShutdown(() => transport.close());
-  const gw: Gateway = { rt, auth, transport, admission: admitAll, cache: noCache };
+  const gw: Gateway = { rt, auth, transport, admission: createAdmission(rt), cache: createResponseCache(rt) };
+  rt.batch.attach(gw);
 
   const route = async (request: Request, requestId: string): Promise<Response> => {
     const { pathname } = new URL(request.url);
@@ -39,6 +43,9 @@ export function createGatewayHandler(rt: Runtime): Handler {
       if (request.method !== "POST") throw methodNotAllowed(request.method, path);
       return embeddings(gw, request, requestId);
     }
+    if (path === "/files" || path.startsWith("/files/")) return files(gw, request, path);
+    if (path === "/batches" || path.startsWith("/batches/")) return batches(gw, request, path);
+    if (path === "/feedback") return (await import("./endpoints/feedback")).feedback(gw, request);
     if (path === "/models" || path.startsWith("/models/")) {
       if (request.method !== "GET") throw methodNotAllowed(request.method, path);
       const key = await auth.authenticate(request.headers);

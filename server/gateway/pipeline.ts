@@ -14,12 +14,13 @@ import type { Gateway } from "./context";
 import { assembleChunks, responseToChunks } from "./assemble";
 import { toAppError } from "./errors";
 import type { AdmissionTicket, CacheLookup, CachedAnswer, CallContext } from "./hooks";
-import { resolvePlan, type Plan, type Target } from "./resolve";
+import { routeCall, type Plan, type Target } from "./resolve";
+import { routeHeaders as explainRoute, routeRecord, routingFor } from "../routing";
 import { assertNoForbiddenKeys } from "./schemas/common";
 import { priceCall, priceCacheHit } from "./settle";
 import { SSE_HEADERS, readSse, type SseReader } from "./sse";
 import { estimatePromptTokens, estimateTextTokens } from "./tokens";
-import { fromTransportError, send, withFallback, type AttemptRecord, type UpstreamContext } from "./upstream";
+import { fromTransportError, send, withFallback, type AttemptRecord, type SkippedTarget, type UpstreamContext } from "./upstream";
 
 /** What a surface's parse step produces. */
 export interface ParsedCall<Req> {
@@ -70,8 +71,10 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     const canonical = call.canonical;
     record.requestedModel = canonical.model;
     record.endUser = canonical.user ?? null;
-    const plan = resolvePlan(gw.rt.snapshot.current(), key, canonical.model);
+    // Routing: the policy (or x-switchyard-policy), the request's `switchyard` overrides, live health.
+    const plan = await routeCall(routingFor(gw.rt), gw.rt.snapshot.current(), key, { canonical, headers: request.headers, raw: call.request });
     record.policy = plan.policy?.name ?? null;
+    record.route = routeRecord(plan, null);
     const context: CallContext = { key, endpoint: surface.endpoint, canonical, plan, headers: request.headers, callId: record.id };
     // Budgets and rate limits apply before anything else, cache hits included.
     ticket = await gw.admission.admit(context);
@@ -86,7 +89,7 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
       return served;
     }
 
-    const ctx: UpstreamContext = { transport: gw.transport, plan, signal: request.signal, attempts };
+    const ctx: UpstreamContext = { transport: gw.transport, plan, signal: request.signal, attempts, skipped: [] };
     if (call.stream) {
       const response = await openStream(gw, ctx, call, surface.encoder(call, key), record, started, {
         ticket,
@@ -97,9 +100,9 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
       deferLog = true; // the stream logs its own row when it ends
       return response;
     }
-    const { result, target } = await withFallback(ctx, async (t, adapter, upstream) => {
-      const spec = adapter.buildRequest(canonical, upstream, { dropParams: plan.dropParams });
-      const res = await send(gw.transport, adapter, spec, ctx.signal, t.provider.allowPrivate);
+    const { result, target } = await withFallback(ctx, async (t, adapter, upstream, a) => {
+      const spec = adapter.buildRequest(a.prepare(canonical), upstream, { dropParams: a.dropParams });
+      const res = await send(gw.transport, adapter, spec, a.signal, t.provider.allowPrivate);
       let json: unknown;
       try {
         json = await res.json();
@@ -108,10 +111,10 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
         throw new UpstreamError("server_error", `provider '${t.provider.name}' returned a malformed response`, { status: 502 });
       }
       return adapter.parseResponse(json, upstream);
-    });
+    }, { refused: (answer) => answer.choices.some((c) => c.finish_reason === "content_filter") });
     const reported = normalizeUsage(result.usage);
     const usage = reported ?? estimateUsage(canonical, responseText(result));
-    settle(record, target, plan, usage, reported === null);
+    settle(record, target, plan, usage, reported === null, ctx.skipped);
     record.status = 200;
     record.upstreamId = result.id;
     record.latencyMs = Math.round(performance.now() - started);
@@ -119,7 +122,7 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     ticket = null;
     if (lookup.store) await gw.cache.store(context, { response: result, usage, originalCostUsd: record.costUsd ?? "0" });
     const body = await surface.render(result, usage, call, key);
-    return Response.json(body, { headers: { ...routeHeaders(target, attempts, record.costUsd), ...extraHeaders } });
+    return Response.json(body, { headers: { ...routeHeaders(plan, target, attempts, record.costUsd), ...extraHeaders } });
   } catch (error) {
     await ticket?.release();
     const appError = toAppError(error);
@@ -169,7 +172,8 @@ async function serveFromCache<Req>(
   return new Response(text, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
 }
 
-function settle(record: CallRecord, target: Target, plan: Plan, usage: NormalizedUsage, estimated: boolean): void {
+function settle(record: CallRecord, target: Target, plan: Plan, usage: NormalizedUsage, estimated: boolean, skipped?: SkippedTarget[]): void {
+  const money = priceCall(usage, target, plan.reference);
   Object.assign(record, {
     providerId: target.provider.id,
     providerKind: target.provider.kind,
@@ -180,17 +184,14 @@ function settle(record: CallRecord, target: Target, plan: Plan, usage: Normalize
     outputTokens: usage.output,
     reasoningTokens: usage.reasoning,
     estimated,
-    route: { requested: plan.requested, policy: plan.policy?.name ?? null, target: `${target.provider.name}/${target.modelId}` },
-    ...priceCall(usage, target, plan.reference),
+    route: routeRecord(plan, target, { ...(skipped ? { skipped } : {}), costUsd: money.costUsd }),
+    ...money,
   });
 }
 
-function routeHeaders(target: Target, attempts: AttemptRecord[], cost?: string): Record<string, string> {
-  const headers: Record<string, string> = {
-    "x-switchyard-target": `${target.provider.name}/${target.modelId}`,
-    "x-switchyard-attempts": String(attempts.length),
-    "x-switchyard-route": attempts.map((a) => `${a.provider}/${a.model}=${a.error ?? a.status}`).join(","),
-  };
+/** x-switchyard-target, -attempts and -route (server/routing/explain.ts), and the cost when known. */
+function routeHeaders(plan: Plan, target: Target, attempts: AttemptRecord[], cost?: string): Record<string, string> {
+  const headers = explainRoute(plan, target, attempts);
   if (cost !== undefined) headers["x-switchyard-cost-usd"] = cost;
   return headers;
 }
@@ -237,9 +238,9 @@ async function openStream<Req>(
   const abort = new AbortController();
   const signal = AbortSignal.any([ctx.signal, abort.signal]);
   const upstreamReq: ChatRequest = { ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
-  const { result: opened, target } = await withFallback({ ...ctx, signal }, async (t, adapter, upstream) => {
-    const spec = adapter.buildRequest(upstreamReq, upstream, { dropParams: ctx.plan.dropParams });
-    const res = await send(gw.transport, adapter, spec, signal, t.provider.allowPrivate);
+  const { result: opened, target } = await withFallback({ ...ctx, signal }, async (t, adapter, upstream, a) => {
+    const spec = adapter.buildRequest(a.prepare(upstreamReq), upstream, { dropParams: a.dropParams });
+    const res = await send(gw.transport, adapter, spec, a.signal, t.provider.allowPrivate);
     const events = readSse(res.body);
     const parser = adapter.createStreamParser(upstream);
     const first: ChatChunk[] = [];
@@ -258,7 +259,7 @@ async function openStream<Req>(
       throw error;
     }
     return { events, parser, first, adapter } satisfies OpenedStream;
-  });
+  }, { stream: true });
 
   let delivered = "";
   const seen: ChatChunk[] = [];
@@ -269,7 +270,7 @@ async function openStream<Req>(
     finished = true;
     const reported = opened.parser.usage();
     const usage = reported ?? estimateUsage(req, delivered);
-    settle(record, target, ctx.plan, usage, reported === null);
+    settle(record, target, ctx.plan, usage, reported === null, ctx.skipped);
     Object.assign(record, {
       status: outcome.status,
       partial: outcome.partial,
@@ -353,5 +354,5 @@ async function openStream<Req>(
       finish({ status: 499, partial: true, error: "client_closed_request" });
     },
   });
-  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...routeHeaders(target, ctx.attempts), ...after.headers } });
+  return new Response(body, { status: 200, headers: { ...SSE_HEADERS, ...routeHeaders(ctx.plan, target, ctx.attempts), ...after.headers } });
 }

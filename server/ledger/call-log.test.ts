@@ -5,21 +5,16 @@ import { waitUntil } from "../state/store.contract";
 import { LogCapture, tempDir } from "../testing/harness";
 import { createCallLogWriter, type CallRecord } from "./call-log";
 
-/** A stand-in for the Prisma client's `call.createMany` that can be switched off like a failing database. */
+/** A stand-in for the database insert that can be switched off like a failing database. */
 function fakeDb() {
   const rows = new Map<string, unknown>();
   const state = { down: false, inserts: 0 };
-  const db = {
-    call: {
-      async createMany({ data }: { data: Array<{ id: string }> }) {
-        if (state.down) throw new Error("connection refused");
-        state.inserts += 1;
-        for (const row of data) if (!rows.has(row.id)) rows.set(row.id, row);
-        return { count: data.length };
-      },
-    },
-  } as unknown as Db;
-  return { db, rows, state };
+  const insert = async (data: CallRecord[]) => {
+    if (state.down) throw new Error("connection refused");
+    state.inserts += 1;
+    for (const row of data) if (!rows.has(row.id)) rows.set(row.id, row);
+  };
+  return { db: {} as Db, insert, rows, state };
 }
 
 const record = (i: number): CallRecord => ({
@@ -43,8 +38,8 @@ describe("call log writer", () => {
   };
 
   it("writes rows in batches", async () => {
-    const { db, rows, state } = fakeDb();
-    const writer = createCallLogWriter({ db, log: new LogCapture().logger, spillDir: spillDir(), batchSize: 100 });
+    const { db, insert, rows, state } = fakeDb();
+    const writer = createCallLogWriter({ db, insert, log: new LogCapture().logger, spillDir: spillDir(), batchSize: 100 });
     for (let i = 0; i < 1000; i++) writer.write(record(i));
     await writer.close();
     expect(rows.size).toBe(1000);
@@ -52,9 +47,9 @@ describe("call log writer", () => {
   });
 
   it("keeps rows through a database outage and writes them once it recovers", async () => {
-    const { db, rows, state } = fakeDb();
+    const { db, insert, rows, state } = fakeDb();
     state.down = true;
-    const writer = createCallLogWriter({ db, log: new LogCapture().logger, spillDir: spillDir(), flushIntervalMs: 5, maxBackoffMs: 20 });
+    const writer = createCallLogWriter({ db, insert, log: new LogCapture().logger, spillDir: spillDir(), flushIntervalMs: 5, maxBackoffMs: 20 });
     for (let i = 0; i < 50; i++) writer.write(record(i));
     await writer.flush();
     expect(rows.size).toBe(0);
@@ -68,22 +63,22 @@ describe("call log writer", () => {
     const dir = spillDir();
     const first = fakeDb();
     first.state.down = true;
-    const writer = createCallLogWriter({ db: first.db, log: new LogCapture().logger, spillDir: dir, maxQueue: 10, flushIntervalMs: 5, maxBackoffMs: 10 });
+    const writer = createCallLogWriter({ db: first.db, insert: first.insert, log: new LogCapture().logger, spillDir: dir, maxQueue: 10, flushIntervalMs: 5, maxBackoffMs: 10 });
     for (let i = 0; i < 40; i++) writer.write(record(i));
     await writer.close();
     expect(first.rows.size).toBe(0);
     expect(readdirSync(dir).length).toBeGreaterThan(0);
 
     const second = fakeDb();
-    const next = createCallLogWriter({ db: second.db, log: new LogCapture().logger, spillDir: dir });
+    const next = createCallLogWriter({ db: second.db, insert: second.insert, log: new LogCapture().logger, spillDir: dir });
     await waitUntil(() => second.rows.size === 40);
     expect(readdirSync(dir)).toEqual([]);
     await next.close();
   });
 
   it("never writes a row twice when a replay overlaps rows already stored", async () => {
-    const { db, rows } = fakeDb();
-    const writer = createCallLogWriter({ db, log: new LogCapture().logger, spillDir: spillDir() });
+    const { db, insert, rows } = fakeDb();
+    const writer = createCallLogWriter({ db, insert, log: new LogCapture().logger, spillDir: spillDir() });
     writer.write(record(1));
     writer.write(record(1));
     writer.write(record(2));

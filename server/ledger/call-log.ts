@@ -1,8 +1,9 @@
 /**
  * The call log writer: one row per client call, written in batches off the request path.
  *
- * Durability: rows wait in a bounded in-memory queue and are inserted with one multi-row INSERT per batch
- * (`skipDuplicates`, keyed by Switchyard's own id, so a replay never doubles a row). When the database fails the
+ * Durability: rows wait in a bounded in-memory queue and are inserted with one statement per batch that skips ids
+ * already stored (the key is Switchyard's own id, so a replay never doubles a row, while two calls with the same
+ * upstream id keep both rows) and folds the inserted rows into the hourly and daily rollups (rollups.ts). When the database fails the
  * batch goes back to the queue and flushing backs off; when the queue outgrows its bound, or at shutdown with the
  * database still down, rows are spilled to JSON-lines files in the spill directory and replayed once the database
  * answers again (also at the next start). Nothing is dropped.
@@ -11,6 +12,7 @@ import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from "no
 import path from "node:path";
 import type { Db } from "../db/client";
 import type { Logger } from "../obs/log";
+import { insertCalls } from "./rollups";
 
 /** One call as logged. Money fields are decimal strings (USD) so no float ever touches them. */
 export interface CallRecord {
@@ -52,7 +54,13 @@ export interface CallRecord {
   batch?: boolean;
   route?: unknown;
   attempts?: unknown;
+  /** Stored only when the policy enables it, already redacted. */
+  requestBody?: unknown;
+  responseBody?: unknown;
 }
+
+/** Rows per insert statement: large enough that per-statement overhead vanishes, small enough to stay sub-second. */
+export const DEFAULT_BATCH_SIZE = 1_000;
 
 export interface CallLogWriter {
   /** Queues a row; never blocks and never throws. */
@@ -75,11 +83,15 @@ export interface CallLogOptions {
   maxQueue?: number;
   /** Longest pause between retries while the database is failing. */
   maxBackoffMs?: number;
+  /** Batches written at the same time (default 2): the database parses one while it stores the other. */
+  concurrency?: number;
+  /** Writes one batch (default: `insertCalls`, with rollups); tests substitute a failing or recording one. */
+  insert?: (rows: CallRecord[]) => Promise<unknown>;
 }
 
 export function createCallLogWriter(options: CallLogOptions): CallLogWriter {
   const { db, log, spillDir } = options;
-  const batchSize = options.batchSize ?? 500;
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   const maxQueue = options.maxQueue ?? 50_000;
   const maxBackoff = options.maxBackoffMs ?? 5_000;
   const queue: CallRecord[] = [];
@@ -89,9 +101,7 @@ export function createCallLogWriter(options: CallLogOptions): CallLogWriter {
   let closed = false;
   let spillSeq = 0;
 
-  const insert = async (rows: CallRecord[]) => {
-    await db.call.createMany({ data: rows.map(toRow), skipDuplicates: true });
-  };
+  const insert = options.insert ?? ((rows: CallRecord[]) => insertCalls(db, rows));
 
   const spill = (rows: CallRecord[]) => {
     if (rows.length === 0) return;
@@ -123,7 +133,7 @@ export function createCallLogWriter(options: CallLogOptions): CallLogWriter {
     }
   };
 
-  const drain = async () => {
+  const worker = async () => {
     while (queue.length > 0) {
       // Taken out of the queue while in flight, so an overflow spill during the insert cannot touch it.
       const batch = queue.splice(0, batchSize);
@@ -134,6 +144,11 @@ export function createCallLogWriter(options: CallLogOptions): CallLogWriter {
         throw error;
       }
     }
+  };
+  const drain = async () => {
+    const results = await Promise.allSettled(Array.from({ length: Math.max(1, options.concurrency ?? 2) }, worker));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
     await replaySpilled();
   };
 
@@ -181,13 +196,5 @@ export function createCallLogWriter(options: CallLogOptions): CallLogWriter {
       await flush();
       if (queue.length > 0) spill(queue.splice(0));
     },
-  };
-}
-
-function toRow(r: CallRecord) {
-  return {
-    ...r,
-    route: (r.route ?? undefined) as never,
-    attempts: (r.attempts ?? undefined) as never,
   };
 }

@@ -1,4 +1,5 @@
 /** POST /chat/completions: the OpenAI Chat Completions surface (the canonical form itself). */
+import { deferChatRequest } from "../../batch/defer";
 import type { ChatRequest } from "../../providers/types";
 import type { Gateway } from "../context";
 import type { Surface } from "../pipeline";
@@ -33,6 +34,9 @@ const chatSurface: Surface<ChatCompletionInput> = {
   },
 };
 
-export function chatCompletions(gw: Gateway, request: Request, requestId: string): Promise<Response> {
+export async function chatCompletions(gw: Gateway, request: Request, requestId: string): Promise<Response> {
+  // x-switchyard-defer (or a deferrable key): accepted with 202 and answered later at batch prices.
+  const deferred = await deferChatRequest(gw, request, requestId);
+  if (deferred) return deferred;
   return runCall(gw, request, requestId, chatSurface);
 }

@@ -8,6 +8,7 @@ import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerRespon
 import type { AddressInfo } from "node:net";
 import { z } from "zod";
 import { createAnthropicSurface } from "./anthropic";
+import { createBatchApis, type BatchSimOptions, type BatchSimulator } from "./batches";
 import { faultErrorReply, type Reply } from "./errors";
 import { isReply, sendReply, sleep, type Exchange, type Surface } from "./exchange";
 import { FaultController, faultRuleSchema, parseFaultHeader, type FaultKind, type FaultSpec, type Operation, type Protocol } from "./faults";
@@ -16,6 +17,7 @@ import { createOpenAISurface } from "./openai";
 
 export { FaultController, parseFaultHeader, FAULT_KINDS } from "./faults";
 export type { FaultKind, FaultRule, FaultSpec, Operation, Protocol, ScheduledFault } from "./faults";
+export type { BatchSimOptions, BatchSimulator, SimBatchInfo } from "./batches";
 
 export interface SimulatorOptions {
   /** 0 (default) picks a free port. */
@@ -32,6 +34,8 @@ export interface SimulatorOptions {
   now?: () => number;
   /** Requests kept in `requests` (oldest dropped first); counts are kept for all. Default 10,000. */
   recordLimit?: number;
+  /** How provider batches progress (OpenAI Batch, Anthropic Message Batches); see batches.ts. */
+  batch?: BatchSimOptions;
 }
 
 /** One request as received, for tests to inspect. */
@@ -69,6 +73,8 @@ export interface Simulator {
   url: string;
   port: number;
   faults: FaultController;
+  /** Provider batch APIs: progress settings and the batches received. */
+  batches: BatchSimulator;
   /** Requests received, oldest first (bounded by recordLimit). */
   requests: RecordedRequest[];
   /** Requests received that match `filter` (all of them, beyond recordLimit), e.g. "exactly one upstream call". */
@@ -136,6 +142,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const counters = new Map<string, Counter>();
   const closing = new AbortController();
   let seq = 0;
+  let selfUrl = "";
+  const batchApis = createBatchApis({ now, apiKey: options.apiKey, options: options.batch, url: () => selfUrl });
 
   function countRequest(r: RecordedRequest): void {
     if (!r.protocol || !r.operation) return;
@@ -164,6 +172,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     requests.length = 0;
     counters.clear();
     for (const surface of Object.values(surfaces)) surface.reset();
+    batchApis.reset();
   }
 
   async function admin(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
@@ -266,6 +275,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       sendReply({ res }, reply, headers);
     };
 
+    const batchRoute = batchApis.route(protocol, method, path);
+    if (batchRoute) {
+      // Batch APIs take multipart uploads and answer with files, so they are served before the JSON path.
+      const denied = options.apiKey !== undefined ? surface.authenticate(req, url.searchParams, options.apiKey, requestId) : null;
+      const rejected = denied ?? surface.precheck?.(req, requestId) ?? null;
+      if (rejected) return send(rejected);
+      return batchRoute({ res, raw, headers: req.headers, query: url.searchParams, requestId, surfaceHeaders: headers });
+    }
     if (raw.length > 0) {
       try {
         record.body = JSON.parse(raw.toString("utf8"));
@@ -350,11 +367,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve(server.address() as AddressInfo));
   });
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  selfUrl = `http://${host}:${address.port}`;
 
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
     faults,
+    batches: batchApis.controller,
     requests,
     count,
     reset,

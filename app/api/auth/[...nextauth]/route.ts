@@ -1,0 +1,1 @@
+export { handleAuthRequest as GET, handleAuthRequest as POST } from "@/server/auth/route";

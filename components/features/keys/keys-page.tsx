@@ -1,0 +1,158 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { KeyRound, Plus } from "lucide-react";
+import { useState } from "react";
+import { formatDate, formatRelative } from "@/lib/format";
+import type { RouterOutputs } from "@/components/providers/api-types";
+import { useCan, useCurrentUser } from "@/components/providers/current-user";
+import { useTRPC } from "@/components/providers/trpc";
+import { Badge } from "@/components/ui/badge";
+import { Button } from "@/components/ui/button";
+import { Card } from "@/components/ui/card";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { Dialog, DialogContent } from "@/components/ui/dialog";
+import { EmptyState } from "@/components/ui/empty-state";
+import { Field } from "@/components/ui/field";
+import { Checkbox, Select } from "@/components/ui/input";
+import { PageHeader } from "@/components/ui/page-header";
+import { QueryState } from "@/components/ui/query-state";
+import { useToast } from "@/components/ui/toast";
+import { CreateKeyForm } from "./create-key-form";
+
+type ApiKey = RouterOutputs["apiKeys"]["list"][number];
+
+function status(key: ApiKey): { label: string; tone: "success" | "danger" | "neutral" } {
+  if (key.revokedAt) return { label: "Revoked", tone: "danger" };
+  if (key.expiresAt && new Date(key.expiresAt).getTime() <= Date.now()) return { label: "Expired", tone: "neutral" };
+  return { label: "Active", tone: "success" };
+}
+
+export function KeysPage() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const toast = useToast();
+  const user = useCurrentUser();
+  const canWrite = useCan("developer");
+  const [teamId, setTeamId] = useState("");
+  const [includeRevoked, setIncludeRevoked] = useState(false);
+  const [creating, setCreating] = useState(false);
+  const teams = useQuery(trpc.teams.list.queryOptions());
+  const keys = useQuery(trpc.apiKeys.list.queryOptions({ ...(teamId ? { teamId } : {}), includeRevoked }));
+  const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions());
+
+  const columns: ColumnDef<ApiKey, unknown>[] = [
+    { accessorKey: "name", header: "Name", cell: ({ row }) => <span className="font-medium text-slate-900">{row.original.name}</span> },
+    { accessorKey: "prefix", header: "Key", enableSorting: false, cell: ({ row }) => <code className="font-mono text-xs">{row.original.prefix}…</code> },
+    { id: "team", header: "Team", accessorFn: (k) => k.team.name },
+    { id: "owner", header: "Created by", accessorFn: (k) => k.owner?.email ?? "—", cell: ({ getValue }) => <span className="text-xs">{String(getValue())}</span> },
+    {
+      id: "models",
+      header: "Models",
+      enableSorting: false,
+      cell: ({ row }) => (row.original.allowedModels.length === 0 ? <span className="text-xs text-slate-500">all</span> : <span className="font-mono text-xs">{row.original.allowedModels.join(", ")}</span>),
+    },
+    { accessorKey: "createdAt", header: "Created", cell: ({ row }) => formatDate(row.original.createdAt) },
+    { accessorKey: "lastUsedAt", header: "Last used", cell: ({ row }) => formatRelative(row.original.lastUsedAt) },
+    { accessorKey: "expiresAt", header: "Expires", cell: ({ row }) => (row.original.expiresAt ? formatDate(row.original.expiresAt) : "never") },
+    {
+      id: "status",
+      header: "Status",
+      accessorFn: (k) => status(k).label,
+      cell: ({ row }) => {
+        const s = status(row.original);
+        return <Badge tone={s.tone}>{s.label}</Badge>;
+      },
+    },
+    {
+      id: "actions",
+      header: () => <span className="sr-only">Actions</span>,
+      enableSorting: false,
+      cell: ({ row }) =>
+        canWrite && !row.original.revokedAt ? (
+          <ConfirmDialog
+            title={`Revoke ${row.original.name}?`}
+            confirmLabel="Revoke key"
+            trigger={
+              <Button variant="ghost" size="sm" aria-label={`Revoke ${row.original.name}`}>
+                Revoke
+              </Button>
+            }
+            onConfirm={async () => {
+              await revoke.mutateAsync({ id: row.original.id });
+              await queryClient.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() });
+              toast.success(`Revoked ${row.original.name}`);
+            }}
+          >
+            <p>
+              Requests with <code className="font-mono">{row.original.prefix}…</code> fail with 401 within a second. This cannot be undone.
+            </p>
+          </ConfirmDialog>
+        ) : null,
+    },
+  ];
+
+  const create = canWrite ? (
+    <Button onClick={() => setCreating(true)}>
+      <Plus aria-hidden /> Create API key
+    </Button>
+  ) : null;
+
+  return (
+    <div className="mx-auto max-w-7xl">
+      <PageHeader
+        title="API keys"
+        description={
+          user.role === "developer"
+            ? "Keys of your team. Apps use them with the OpenAI or Anthropic SDK against this gateway."
+            : "Virtual keys your apps use against the gateway; each belongs to a team."
+        }
+        actions={create}
+      />
+      <Card>
+        <div className="flex flex-wrap items-end gap-4 border-b border-slate-100 px-5 py-3">
+          {user.role === "developer" ? null : (
+            <Field label="Team" className="w-56">
+              <Select value={teamId} onChange={(e) => setTeamId(e.target.value)}>
+                <option value="">All teams</option>
+                {(teams.data ?? []).map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name}
+                  </option>
+                ))}
+              </Select>
+            </Field>
+          )}
+          <Checkbox className="pb-2" label="Show revoked keys" checked={includeRevoked} onChange={(e) => setIncludeRevoked(e.target.checked)} />
+        </div>
+        <QueryState query={keys} label="Loading API keys">
+          {(rows) => (
+            <DataTable
+              label="API keys"
+              columns={columns}
+              data={rows}
+              getRowId={(k) => k.id}
+              rowClassName={(k) => (k.revokedAt ? "text-slate-400" : undefined)}
+              empty={
+                <EmptyState
+                  icon={<KeyRound />}
+                  title="No API keys"
+                  action={canWrite ? <Button variant="secondary" onClick={() => setCreating(true)}>Create your first key</Button> : null}
+                >
+                  {canWrite ? "Create a key, then point your OpenAI SDK at this gateway with it." : "No team has created a key yet."}
+                </EmptyState>
+              }
+            />
+          )}
+        </QueryState>
+      </Card>
+      {canWrite ? (
+        <Dialog open={creating} onOpenChange={setCreating}>
+          <DialogContent title="Create an API key" description="Apps send it as a Bearer token to /api/v1. It is shown once.">
+            <CreateKeyForm onDone={() => setCreating(false)} />
+          </DialogContent>
+        </Dialog>
+      ) : null}
+    </div>
+  );
+}

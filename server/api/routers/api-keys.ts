@@ -1,0 +1,114 @@
+/**
+ * Switchyard API keys. A key is shown once, in the answer to `create`; afterwards only its prefix exists outside
+ * the hash (explicit selects: `hash` is never read here). Developers list, create and revoke their own team's
+ * keys only; admins any team's; finance reads the list (spend is reported per key).
+ */
+import { TRPCError } from "@trpc/server";
+import { apiKeyCreateInput, apiKeyListInput } from "@/lib/contracts/api-keys";
+import { byId } from "@/lib/contracts/common";
+import type { Prisma } from "../../db/generated/client";
+import { generateApiKey } from "../../keys/api-keys";
+import { assertTeamAccess, found, requireTeam, teamScope } from "../access";
+import { recordAudit } from "../audit";
+import { developerProcedure, memberProcedure, router } from "../trpc";
+
+const KEY_SELECT = {
+  id: true,
+  name: true,
+  prefix: true,
+  teamId: true,
+  ownerId: true,
+  allowedModels: true,
+  allowStore: true,
+  rpmLimit: true,
+  tpmLimit: true,
+  expiresAt: true,
+  revokedAt: true,
+  lastUsedAt: true,
+  createdAt: true,
+  team: { select: { name: true, slug: true } },
+  owner: { select: { email: true } },
+} as const satisfies Prisma.ApiKeySelect;
+
+type KeyRow = Prisma.ApiKeyGetPayload<{ select: typeof KEY_SELECT }>;
+
+function auditSnapshot(row: KeyRow) {
+  return {
+    name: row.name,
+    prefix: row.prefix,
+    teamId: row.teamId,
+    allowedModels: row.allowedModels,
+    allowStore: row.allowStore,
+    rpmLimit: row.rpmLimit,
+    tpmLimit: row.tpmLimit,
+    expiresAt: row.expiresAt,
+    revokedAt: row.revokedAt,
+  };
+}
+
+export const apiKeysRouter = router({
+  list: memberProcedure.input(apiKeyListInput).query(async ({ ctx, input }) => {
+    if (input.teamId) assertTeamAccess(ctx.user, input.teamId);
+    return ctx.rt.db.prisma.apiKey.findMany({
+      where: {
+        ...teamScope(ctx.user),
+        ...(input.teamId ? { teamId: input.teamId } : {}),
+        ...(input.includeRevoked ? {} : { revokedAt: null }),
+      },
+      orderBy: { createdAt: "desc" },
+      select: KEY_SELECT,
+    });
+  }),
+
+  /** Returns the key itself exactly once; store it now, it cannot be shown again. */
+  create: developerProcedure.input(apiKeyCreateInput).mutation(async ({ ctx, input }) => {
+    const db = ctx.rt.db.prisma;
+    await requireTeam(db, ctx.user, input.teamId);
+    if (input.expiresAt && input.expiresAt.getTime() <= Date.now()) {
+      throw new TRPCError({ code: "BAD_REQUEST", message: "The expiry date must be in the future" });
+    }
+    const { key, prefix, hash } = generateApiKey();
+    const record = await db.$transaction(async (tx) => {
+      const created = await tx.apiKey.create({
+        data: {
+          orgId: ctx.user.orgId,
+          teamId: input.teamId,
+          ownerId: ctx.user.id,
+          name: input.name,
+          prefix,
+          hash,
+          allowedModels: input.allowedModels,
+          allowStore: input.allowStore,
+          expiresAt: input.expiresAt ?? null,
+          rpmLimit: input.rpmLimit ?? null,
+          tpmLimit: input.tpmLimit ?? null,
+        },
+        select: KEY_SELECT,
+      });
+      await recordAudit(tx, { orgId: ctx.user.orgId, actorId: ctx.user.id, action: "apiKey.create", entity: "apiKey", entityId: created.id, after: auditSnapshot(created) });
+      return created;
+    });
+    return { key, record };
+  }),
+
+  /** Revoked keys stop working on every instance within the snapshot refresh interval (this one at once). */
+  revoke: developerProcedure.input(byId).mutation(async ({ ctx, input }) => {
+    const db = ctx.rt.db.prisma;
+    const row = found(await db.apiKey.findFirst({ where: { id: input.id, ...teamScope(ctx.user) }, select: KEY_SELECT }), "API key");
+    if (row.revokedAt) return row;
+    const updated = await db.$transaction(async (tx) => {
+      const next = await tx.apiKey.update({ where: { id: row.id }, data: { revokedAt: new Date() }, select: KEY_SELECT });
+      await recordAudit(tx, {
+        orgId: ctx.user.orgId,
+        actorId: ctx.user.id,
+        action: "apiKey.revoke",
+        entity: "apiKey",
+        entityId: row.id,
+        before: auditSnapshot(row),
+        after: auditSnapshot(next),
+      });
+      return next;
+    });
+    return updated;
+  }),
+});

@@ -1,0 +1,99 @@
+/**
+ * Reliability case 24 (object half): a developer of team A can neither read nor change team B's keys or
+ * team-scoped policies, and nobody reads another organization's rows. Rows outside the caller's scope answer
+ * NOT_FOUND by id (no existence oracle) and FORBIDDEN when another team is named explicitly.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../testing/harness";
+import { callerAs, createTestOrg, type TestOrg } from "./testing";
+
+let app: TestServer;
+let org: TestOrg;
+let keyA: string;
+let keyB: string;
+let policyB: string;
+
+beforeAll(async () => {
+  app = await startTestServer();
+  org = await createTestOrg(app.rt);
+  keyA = (await callerAs(app.rt, org.users.developerA).apiKeys.create({ name: "a-key", teamId: org.teamA })).record.id;
+  keyB = (await callerAs(app.rt, org.users.developerB).apiKeys.create({ name: "b-key", teamId: org.teamB })).record.id;
+  const db = app.rt.db.prisma;
+  await db.provider.create({ data: { orgId: org.orgId, name: "sim", kind: "simulator", baseUrl: "http://127.0.0.1:9/openai/v1", allowPrivate: true } });
+  const document = { targets: [{ provider: "sim", model: "sim-small" }] };
+  policyB = (await callerAs(app.rt, org.users.admin).policies.create({ name: "team-b-only", teamId: org.teamB, document })).id;
+  await callerAs(app.rt, org.users.admin).policies.create({ name: "shared", teamId: null, document });
+});
+afterAll(() => app?.dispose());
+
+describe("API keys across teams", () => {
+  it("lists only the developer's own team's keys", async () => {
+    const a = await callerAs(app.rt, org.users.developerA).apiKeys.list({});
+    expect(a.map((k) => k.id)).toEqual([keyA]);
+    const b = await callerAs(app.rt, org.users.developerB).apiKeys.list({});
+    expect(b.map((k) => k.id)).toEqual([keyB]);
+    const all = await callerAs(app.rt, org.users.admin).apiKeys.list({});
+    expect(all.map((k) => k.id).sort()).toEqual([keyA, keyB].sort());
+    const finance = await callerAs(app.rt, org.users.finance).apiKeys.list({});
+    expect(finance).toHaveLength(2);
+  });
+
+  it("never returns a key's hash", async () => {
+    const rows = await callerAs(app.rt, org.users.admin).apiKeys.list({ includeRevoked: true });
+    for (const row of rows) expect(Object.keys(row)).not.toContain("hash");
+  });
+
+  it("refuses a filter on another team", async () => {
+    await expect(callerAs(app.rt, org.users.developerA).apiKeys.list({ teamId: org.teamB })).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+
+  it("refuses creating a key for another team", async () => {
+    await expect(callerAs(app.rt, org.users.developerA).apiKeys.create({ name: "sneaky", teamId: org.teamB })).rejects.toMatchObject({ code: "FORBIDDEN" });
+    expect(await app.rt.db.prisma.apiKey.count({ where: { name: "sneaky" } })).toBe(0);
+  });
+
+  it("answers NOT_FOUND to revoking another team's key, which keeps working", async () => {
+    await expect(callerAs(app.rt, org.users.developerA).apiKeys.revoke({ id: keyB })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect((await app.rt.db.prisma.apiKey.findUniqueOrThrow({ where: { id: keyB } })).revokedAt).toBeNull();
+  });
+
+  it("lets finance read but not revoke", async () => {
+    await expect(callerAs(app.rt, org.users.finance).apiKeys.revoke({ id: keyA })).rejects.toMatchObject({ code: "FORBIDDEN" });
+  });
+
+  it("gives a developer without a team nothing", async () => {
+    const db = app.rt.db.prisma;
+    const loner = await db.user.create({ data: { orgId: org.orgId, email: "loner@example.com", role: "developer" }, select: { id: true, email: true, name: true, role: true, orgId: true, teamId: true } });
+    expect(await callerAs(app.rt, loner).apiKeys.list({})).toEqual([]);
+    expect(await callerAs(app.rt, loner).teams.list()).toEqual([]);
+  });
+});
+
+describe("policies and teams across teams", () => {
+  it("hides team B's policy from a developer of team A", async () => {
+    const a = callerAs(app.rt, org.users.developerA);
+    expect((await a.policies.list()).map((p) => p.name)).toEqual(["shared"]);
+    await expect(a.policies.get({ id: policyB })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(a.policies.versions({ id: policyB })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect((await callerAs(app.rt, org.users.developerB).policies.list()).map((p) => p.name).sort()).toEqual(["shared", "team-b-only"]);
+  });
+
+  it("lists only the developer's own team", async () => {
+    expect((await callerAs(app.rt, org.users.developerA).teams.list()).map((t) => t.id)).toEqual([org.teamA]);
+    expect((await callerAs(app.rt, org.users.finance).teams.list()).length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe("organizations", () => {
+  it("never shows another organization's rows, even to its admin", async () => {
+    const outsider = callerAs(app.rt, org.users.outsider);
+    expect(await outsider.apiKeys.list({})).toEqual([]);
+    expect(await outsider.policies.list()).toEqual([]);
+    expect(await outsider.providers.list()).toEqual([]);
+    await expect(outsider.apiKeys.revoke({ id: keyA })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(outsider.policies.get({ id: policyB })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(outsider.apiKeys.create({ name: "x", teamId: org.teamA })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(outsider.users.update({ id: org.users.developerA.id, role: "admin" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect((await outsider.audit.list({})).items.every((entry) => entry.actorId === null || entry.actorId === org.users.outsider.id)).toBe(true);
+  });
+});

@@ -1,0 +1,371 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import OpenAI from "openai";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createApiKey } from "../keys/service";
+import { startSimulator, type Simulator } from "../providers/simulator";
+import { startSwitchyard, type Switchyard } from "../start";
+import { waitUntil } from "../state/store.contract";
+import { LogCapture, createTestDatabase, seedSimulatorProviders, startTestServer, tempDir, testEnv, type TestServer } from "../testing/harness";
+import { bumpConfigVersion } from "../gateway/snapshot";
+import type { BatchWorkerOptions } from "./context";
+
+/** Every interval shortened so a batch completes in a few tens of milliseconds. */
+const FAST: Partial<BatchWorkerOptions> = {
+  tickMs: 20,
+  pollInitialMs: 10,
+  pollMaxMs: 40,
+  deferWindowMs: 40,
+  directConcurrency: 8,
+  directRatePerSecond: 1_000,
+  webhookAllowPrivate: true,
+};
+
+const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
+const chatLine = (id: string, model: string, text: string, extra: Record<string, unknown> = {}) => ({
+  custom_id: id,
+  method: "POST",
+  url: "/v1/chat/completions",
+  body: { model, messages: [{ role: "user", content: text }], ...extra },
+});
+const FINAL = ["completed", "failed", "expired", "cancelled"];
+
+function helpers(client: () => OpenAI) {
+  return {
+    submit: async (rows: unknown[], metadata?: Record<string, string>) => {
+      const file = await client().files.create({ file: new File([jsonl(rows)], "input.jsonl", { type: "application/jsonl" }), purpose: "batch" });
+      return client().batches.create({ input_file_id: file.id, endpoint: "/v1/chat/completions", completion_window: "24h", ...(metadata ? { metadata } : {}) });
+    },
+    finished: async (id: string, statuses = FINAL) => {
+      let batch: OpenAI.Batches.Batch | undefined;
+      await waitUntil(async () => statuses.includes((batch = await client().batches.retrieve(id)).status), 15_000);
+      return batch!;
+    },
+    lines: async (fileId: string | null | undefined) => {
+      if (!fileId) return [];
+      const text = await (await client().files.content(fileId)).text();
+      return text.trim().split("\n").map((l) => JSON.parse(l) as { id: string; custom_id: string; response: { status_code: number; request_id: string; body: any } | null; error: { code: string } | null });
+    },
+  };
+}
+
+describe("batch tier through the official openai SDK", () => {
+  let sim: Simulator;
+  let app: TestServer;
+  let client: OpenAI;
+  let orgId: string;
+  const { submit, finished, lines } = helpers(() => client);
+
+  const callRows = async (batchId: string) => {
+    await app.rt.calls.flush();
+    const rows = await app.rt.db.prisma.call.findMany({ where: { batch: true } });
+    return rows.filter((r) => (r.route as { batch?: string } | null)?.batch === batchId);
+  };
+  const linesSentDirectly = () => sim.requests.filter((r) => r.operation === "chat" && r.headers["x-sim-batch-line"] === undefined).length;
+
+  beforeAll(async () => {
+    sim = await startSimulator();
+    app = await startTestServer();
+    const seeded = await seedSimulatorProviders(app, sim.url);
+    orgId = seeded.tenant.orgId;
+    // An OpenAI-compatible provider without a batch API: its lines take the normal adapter path.
+    await app.rt.db.prisma.provider.create({
+      data: { orgId, name: "sim-groq", kind: "groq", baseUrl: `${sim.url}/openai/v1`, allowPrivate: true, encryptedKey: app.rt.secrets.encrypt("gsk-sim-0123456789"), keyLast4: "6789" },
+    });
+    await bumpConfigVersion(app.rt.db.prisma);
+    await app.rt.snapshot.refresh();
+    app.rt.batch.configure(FAST);
+    client = new OpenAI({ apiKey: seeded.key, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
+  });
+  afterAll(async () => {
+    await app?.dispose();
+    await sim?.close();
+  });
+  beforeEach(() => sim.reset());
+
+  it("splits lines by target: OpenAI Batch, Anthropic Message Batches, Gemini Batch Mode, and the normal path for the rest", async () => {
+    const created = await submit(
+      [
+        chatLine("oa-1", "sim-openai/sim-small", "first openai line"),
+        chatLine("an-1", "sim-anthropic/sim-claude", "an anthropic line"),
+        chatLine("oa-2", "sim-openai/sim-small", "second openai line"),
+        chatLine("ge-1", "sim-gemini/sim-small", "a gemini line"),
+        chatLine("gr-1", "sim-groq/llama-3.1-8b-instant", "a groq line takes the normal path"),
+      ],
+      { job: "nightly" },
+    );
+    expect(created).toMatchObject({ object: "batch", status: "validating", endpoint: "/v1/chat/completions", completion_window: "24h", metadata: { job: "nightly" } });
+    const done = await finished(created.id);
+    expect(done.status).toBe("completed");
+    expect(done.request_counts).toEqual({ total: 5, completed: 5, failed: 0 });
+    expect(done.error_file_id).toBeNull();
+    expect(done.completed_at).toBeGreaterThanOrEqual(done.created_at);
+
+    const output = await lines(done.output_file_id);
+    expect(output.map((l) => l.custom_id)).toEqual(["oa-1", "an-1", "oa-2", "ge-1", "gr-1"]);
+    for (const line of output) {
+      expect(line.id).toMatch(/^batch_req_/);
+      expect(line.error).toBeNull();
+      expect(line.response).toMatchObject({ status_code: 200, body: { object: "chat.completion" } });
+    }
+    expect(output[1]!.response!.body.choices[0].message.content).toContain("an anthropic line");
+
+    expect(output[3]!.response!.body.choices[0].message.content).toContain("a gemini line");
+    // One provider batch per batch-capable target; the Groq line went through the adapter path.
+    const upstream = sim.batches.list();
+    expect(upstream.map((b) => [b.protocol, b.lines]).sort()).toEqual([["anthropic", 1], ["gemini", 1], ["openai", 2]]);
+    expect(linesSentDirectly()).toBe(1);
+
+    // Every line is a call-log row with batch: true; provider-batch lines cost half, direct ones full price.
+    const rows = await callRows(created.id);
+    expect(rows).toHaveLength(5);
+    for (const row of rows) {
+      expect(row).toMatchObject({ batch: true, status: 200, endpoint: "chat.completions" });
+      const cost = Number(row.costUsd);
+      const saved = Number(row.savingsBatchUsd);
+      expect(cost).toBeGreaterThan(0);
+      if ((row.route as { mode: string }).mode === "provider-batch") expect(Math.abs(saved - cost)).toBeLessThan(1e-9);
+      else expect(saved).toBe(0);
+    }
+    expect(rows.filter((r) => (r.route as { mode: string }).mode === "provider-batch")).toHaveLength(4);
+  });
+
+  it("puts failed lines in the error file: upstream failures, schema errors and unknown models", async () => {
+    sim.faults.add({ fault: "server_error", protocol: "openai", operation: "chat", times: 1 });
+    const done = await finished(
+      (
+        await submit([
+          chatLine("ok", "sim-openai/sim-small", "this one works"),
+          chatLine("boom", "sim-openai/sim-small", "this one meets the fault"),
+          chatLine("schema", "sim-openai/sim-small", "bad temperature", { temperature: 7 }),
+          chatLine("unknown", "no-such-model", "unknown model"),
+        ])
+      ).id,
+    );
+    expect(done.status).toBe("completed");
+    expect(done.request_counts).toEqual({ total: 4, completed: 1, failed: 3 });
+    const errors = Object.fromEntries((await lines(done.error_file_id)).map((l) => [l.custom_id, l]));
+    // One of the two provider-batch lines ran into the fault: it fails as the live request would have (502).
+    const output = await lines(done.output_file_id);
+    expect(output).toHaveLength(1);
+    const faulted = errors[output[0]!.custom_id === "ok" ? "boom" : "ok"]!;
+    expect(faulted.response).toMatchObject({ status_code: 502, body: { error: { code: "upstream_error", type: "api_error" } } });
+    expect(faulted.response!.request_id).toMatch(/^req_/);
+    expect(errors.schema!.response).toMatchObject({ status_code: 400, body: { error: { code: "invalid_value", param: "temperature" } } });
+    expect(errors.unknown!.response).toMatchObject({ status_code: 404, body: { error: { code: "model_not_found" } } });
+  });
+
+  it("fails a batch whose input file is malformed, with OpenAI's validation errors", async () => {
+    const done = await finished((await submit([chatLine("same", "sim-openai/sim-small", "a"), chatLine("same", "sim-openai/sim-small", "b")])).id);
+    expect(done.status).toBe("failed");
+    expect(done.errors?.data?.[0]).toMatchObject({ code: "duplicate_custom_id", line: 2, param: "custom_id" });
+    await expect(client.batches.create({ input_file_id: "file-missing", endpoint: "/v1/chat/completions", completion_window: "24h" })).rejects.toMatchObject({ status: 404 });
+  });
+
+  it("cancels a batch: the provider batch is cancelled and unrun lines report batch_cancelled", async () => {
+    sim.batches.configure({ polls: 1_000_000 });
+    const created = await submit([chatLine("a", "sim-openai/sim-small", "never runs"), chatLine("b", "sim-openai/sim-small", "nor this")]);
+    await waitUntil(() => sim.batches.list().length === 1);
+    const cancelling = await client.batches.cancel(created.id);
+    expect(cancelling.status).toBe("cancelling");
+    expect(cancelling.cancelling_at).toBeGreaterThan(0);
+    const done = await finished(created.id);
+    expect(done.status).toBe("cancelled");
+    expect(done.request_counts).toEqual({ total: 2, completed: 0, failed: 2 });
+    expect((await lines(done.error_file_id)).map((l) => l.error?.code)).toEqual(["batch_cancelled", "batch_cancelled"]);
+    await waitUntil(() => sim.batches.list()[0]!.cancelled);
+    await expect(client.batches.cancel(created.id)).resolves.toMatchObject({ status: "cancelled" });
+    expect(linesSentDirectly()).toBe(0);
+  });
+
+  it("runs lines a provider batch left unrun (expired upstream) on the normal path", async () => {
+    sim.batches.configure({ outcome: "expire" });
+    const done = await finished((await submit([chatLine("x1", "sim-openai/sim-small", "runs in the batch"), chatLine("x2", "sim-openai/sim-small", "expires upstream")])).id);
+    expect(done.status).toBe("completed");
+    expect(done.request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
+    expect(linesSentDirectly()).toBe(1);
+    const modes = (await callRows(done.id)).map((r) => (r.route as { mode: string }).mode).sort();
+    expect(modes).toEqual(["direct", "provider-batch"]);
+  });
+
+  it("expires a deferred request whose deadline passes before the provider answers", async () => {
+    sim.batches.configure({ polls: 1_000_000 });
+    const accepted = await client.chat.completions
+      .create({ model: "sim-openai/sim-small", messages: [{ role: "user", content: "too slow" }] }, { headers: { "x-switchyard-defer": "1" } })
+      .withResponse();
+    const done = await finished((accepted.data as unknown as OpenAI.Batches.Batch).id);
+    expect(done.status).toBe("expired");
+    expect(done.expired_at).toBeGreaterThan(0);
+    expect((await lines(done.error_file_id)).map((l) => l.error?.code)).toEqual(["batch_expired"]);
+    await waitUntil(() => sim.batches.list()[0]?.cancelled === true);
+    expect(linesSentDirectly()).toBe(0);
+  });
+
+  it("accepts a deferred request with 202, groups deferred requests into one provider batch, and posts the webhook", async () => {
+    const received: unknown[] = [];
+    const hook = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (c) => (body += c)).on("end", () => {
+        received.push(JSON.parse(body));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, "127.0.0.1", resolve));
+    try {
+      app.rt.batch.configure({ deferWindowMs: 300 });
+      const webhook = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+      const defer = (text: string, headers: Record<string, string> = {}) =>
+        client.chat.completions
+          .create({ model: "sim-openai/sim-small", messages: [{ role: "user", content: text }] }, { headers: { "x-switchyard-defer": "3600", ...headers } })
+          .withResponse();
+      const [first, second] = await Promise.all([defer("deferred one", { "x-switchyard-webhook": webhook }), defer("deferred two")]);
+      expect(first.response.status).toBe(202);
+      const batch = first.data as unknown as OpenAI.Batches.Batch;
+      expect(batch).toMatchObject({ object: "batch", status: "in_progress", request_counts: { total: 1 } });
+      expect(first.response.headers.get("x-switchyard-batch-id")).toBe(batch.id);
+      expect(batch.expires_at! - batch.created_at).toBeGreaterThanOrEqual(3599);
+
+      const done = await finished(batch.id);
+      expect(done.status).toBe("completed");
+      const [line] = await lines(done.output_file_id);
+      expect(line!.custom_id).toBe(first.response.headers.get("x-request-id"));
+      expect(line!.response!.body.choices[0].message.content).toContain("deferred one");
+      await finished((second.data as unknown as OpenAI.Batches.Batch).id);
+      // Both requests reached the provider in one batch, at batch prices.
+      expect(sim.batches.list()).toEqual([expect.objectContaining({ protocol: "openai", lines: 2 })]);
+      const [row] = await callRows(batch.id);
+      expect(Number(row!.savingsBatchUsd)).toBeGreaterThan(0);
+
+      await waitUntil(() => received.length === 1);
+      expect(received[0]).toMatchObject({ type: "batch.completed", batch: { id: batch.id, status: "completed" }, results: [{ custom_id: line!.custom_id, response: { status_code: 200 } }] });
+    } finally {
+      app.rt.batch.configure({ deferWindowMs: FAST.deferWindowMs! });
+      await new Promise<void>((resolve) => hook.close(() => resolve()));
+    }
+  });
+
+  it("validates deferred requests up front and guards webhooks against SSRF", async () => {
+    const deferredBefore = await app.rt.db.prisma.batchJob.count({ where: { deferred: true } });
+    const post = (headers: Record<string, string>, body: unknown = { model: "sim-openai/sim-small", messages: [{ role: "user", content: "hi" }] }) =>
+      fetch(`${app.url}/api/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${client.apiKey}`, "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+    expect((await post({ "x-switchyard-defer": "soon" })).status).toBe(400);
+    expect((await post({ "x-switchyard-defer": "2000-01-01T00:00:00Z" })).status).toBe(400);
+    expect((await post({ "x-switchyard-defer": "60" }, { model: "no-such-model", messages: [{ role: "user", content: "x" }] })).status).toBe(404);
+    expect((await post({ "x-switchyard-defer": "60" }, { model: "sim-openai/sim-small", messages: [{ role: "user", content: "x" }], stream: true })).status).toBe(400);
+    const metadata = await post({ "x-switchyard-defer": "60", "x-switchyard-webhook": "http://169.254.169.254/latest/meta-data" });
+    expect(metadata.status).toBe(400);
+    expect(((await metadata.json()) as { error: { code: string } }).error.code).toBe("invalid_webhook");
+    app.rt.batch.configure({ webhookAllowPrivate: false });
+    try {
+      expect((await post({ "x-switchyard-defer": "60", "x-switchyard-webhook": "http://127.0.0.1:9/hook" })).status).toBe(400);
+    } finally {
+      app.rt.batch.configure({ webhookAllowPrivate: true });
+    }
+    expect(await app.rt.db.prisma.batchJob.count({ where: { deferred: true } })).toBe(deferredBefore);
+  });
+
+  it("defers every non-streaming request of a deferrable key", async () => {
+    const { key, record } = await createApiKey(app.rt.db.prisma, { orgId, teamId: (await app.rt.db.prisma.team.findFirstOrThrow({ where: { orgId } })).id, name: "background" });
+    await app.rt.db.prisma.apiKey.update({ where: { id: record.id }, data: { deferrable: true } });
+    const background = new OpenAI({ apiKey: key, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
+    const accepted = await background.chat.completions.create({ model: "sim-openai/sim-small", messages: [{ role: "user", content: "nightly job" }] }).withResponse();
+    expect(accepted.response.status).toBe(202);
+    expect((accepted.data as unknown as OpenAI.Batches.Batch).object).toBe("batch");
+    // A streaming request cannot be answered later: it runs live.
+    const stream = await background.chat.completions.create({ model: "sim-openai/sim-small", messages: [{ role: "user", content: "live" }], stream: true });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toContain("live");
+    const done = await helpers(() => background).finished((accepted.data as unknown as OpenAI.Batches.Batch).id);
+    expect(done.status).toBe("completed");
+  });
+
+  it("lists batches newest first with after/limit pagination", async () => {
+    const ids = [];
+    for (let i = 0; i < 3; i += 1) ids.push((await submit([chatLine(`p${i}`, "sim-openai/sim-small", `page ${i}`)])).id);
+    const first = await client.batches.list({ limit: 2 });
+    expect(first.data.map((b) => b.id)).toEqual([ids[2], ids[1]]);
+    expect(first.hasNextPage()).toBe(true);
+    const next = await client.batches.list({ limit: 2, after: first.data.at(-1)!.id });
+    expect(next.data[0]!.id).toBe(ids[0]);
+    await expect(client.batches.list({ limit: 0 })).rejects.toMatchObject({ status: 400 });
+  });
+
+  it("keeps batches and files invisible to other teams", async () => {
+    const created = await submit([chatLine("mine", "sim-openai/sim-small", "team a only")]);
+    const done = await finished(created.id);
+    const team = await app.rt.db.prisma.team.create({ data: { orgId, name: "Other", slug: "other" } });
+    const { key } = await createApiKey(app.rt.db.prisma, { orgId, teamId: team.id, name: "other-team" });
+    await bumpConfigVersion(app.rt.db.prisma);
+    const other = new OpenAI({ apiKey: key, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
+    await expect(other.batches.retrieve(created.id)).rejects.toMatchObject({ status: 404 });
+    await expect(other.batches.cancel(created.id)).rejects.toMatchObject({ status: 404 });
+    await expect(other.files.retrieve(created.input_file_id)).rejects.toMatchObject({ status: 404 });
+    await expect(other.files.content(done.output_file_id!)).rejects.toMatchObject({ status: 404 });
+    await expect(other.batches.create({ input_file_id: created.input_file_id, endpoint: "/v1/chat/completions", completion_window: "24h" })).rejects.toMatchObject({ status: 404 });
+    expect((await other.batches.list()).data).toEqual([]);
+    expect((await other.files.list()).data).toEqual([]);
+    // The owner still sees both.
+    expect((await client.files.retrieve(created.input_file_id)).purpose).toBe("batch");
+    expect((await client.files.retrieve(done.output_file_id!)).purpose).toBe("batch_output");
+  });
+
+  it("applies budgets to batch lines", async () => {
+    const team = await app.rt.db.prisma.team.create({ data: { orgId, name: "Broke", slug: "broke" } });
+    const { key } = await createApiKey(app.rt.db.prisma, { orgId, teamId: team.id, name: "broke" });
+    await app.rt.db.prisma.budget.create({ data: { orgId, scope: "team", teamId: team.id, period: "monthly", limitUsd: "0.0000000001", hard: true } });
+    await bumpConfigVersion(app.rt.db.prisma);
+    await app.rt.snapshot.refresh();
+    const broke = new OpenAI({ apiKey: key, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
+    const h = helpers(() => broke);
+    const done = await h.finished((await h.submit([chatLine("over", "sim-openai/sim-small", "over budget ".repeat(50))])).id);
+    expect(done.request_counts).toMatchObject({ completed: 0, failed: 1 });
+    const [line] = await h.lines(done.error_file_id);
+    expect(line!.response).toMatchObject({ status_code: 429, body: { error: { code: "budget_exceeded" } } });
+    expect(sim.batches.list()).toEqual([]);
+  });
+});
+
+describe("batch tier across a restart", () => {
+  it("resumes a batch mid-flight on a new server over the same database", async () => {
+    const sim = await startSimulator({ batch: { polls: 1_000_000 } });
+    const db = await createTestDatabase();
+    const dir = tempDir();
+    const env = testEnv({ DATABASE_URL: db.url, SWITCHYARD_DATA_DIR: dir.path });
+    const start = async () => {
+      const server = await startSwitchyard(env, { log: new LogCapture().logger, ui: false, seedDemo: false });
+      server.rt.batch.configure(FAST);
+      return server;
+    };
+    let first: Switchyard | null = null;
+    let second: Switchyard | null = null;
+    try {
+      first = await start();
+      const { key } = await seedSimulatorProviders(first, sim.url);
+      let client = new OpenAI({ apiKey: key, baseURL: `${first.url}/api/v1`, maxRetries: 0 });
+      const { submit, finished, lines } = helpers(() => client);
+      const created = await submit([chatLine("r1", "sim-openai/sim-small", "survives a restart"), chatLine("r2", "sim-anthropic/sim-claude", "so does this")]);
+      // Both provider batches submitted and recorded: the batch is mid-flight.
+      const running = first.rt.db.prisma;
+      await waitUntil(async () => (await running.providerBatch.count({ where: { status: "in_progress" } })) === 2);
+      await first.stop();
+      first = null;
+
+      sim.batches.configure({ polls: 0 });
+      second = await start();
+      client = new OpenAI({ apiKey: key, baseURL: `${second.url}/api/v1`, maxRetries: 0 });
+      const done = await finished(created.id);
+      expect(done.status).toBe("completed");
+      expect((await lines(done.output_file_id)).map((l) => [l.custom_id, l.response?.status_code])).toEqual([["r1", 200], ["r2", 200]]);
+      // Resumed by polling the provider batches submitted before the restart, not by submitting again.
+      expect(sim.batches.list()).toHaveLength(2);
+      expect(sim.count({ operation: "chat" })).toBe(2);
+    } finally {
+      await first?.stop();
+      await second?.stop();
+      await db.drop();
+      dir.remove();
+      await sim.close();
+    }
+  });
+});

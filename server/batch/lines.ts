@@ -1,0 +1,196 @@
+/**
+ * What every batch line goes through whichever way it runs: the caller's key as the live pipeline sees it, the
+ * plan (resolvePlan, as for a live request), whether its first target has a batch API, turning an upstream answer
+ * into an output line, and the line's call-log row (batch: true, priced by price.ts).
+ */
+import type { Db } from "../db/client";
+import type { AuthContext } from "../gateway/auth";
+import type { GatewayConfig } from "../gateway/config";
+import { AppError, toAppError } from "../gateway/errors";
+import { resolvePlan, type Plan, type Target } from "../gateway/resolve";
+import { estimatePromptTokens, estimateTextTokens } from "../gateway/tokens";
+import { adapterFor, toClientError, type AttemptRecord } from "../gateway/upstream";
+import { BATCH_KINDS, type ProviderKind } from "../catalog/kinds";
+import type { CallRecord } from "../ledger/call-log";
+import type { EmbeddingRequest, EmbeddingResponse } from "../providers/adapter";
+import { normalizeUsage, type ChatRequest, type ChatResponse, type NormalizedUsage, UpstreamError } from "../providers/types";
+import type { LineRequest } from "./input";
+import { lineErrorResponse, lineRequestId, type LineResponse } from "./objects";
+import { priceBatchLine } from "./price";
+
+/** A key as authentication would answer it, or why its lines can no longer run. */
+export type KeyState = { ok: true; key: AuthContext } | { ok: false; error: AppError };
+
+/** Loads the keys that own some batches (one query), with the checks authentication makes on every request. */
+export async function loadKeys(db: Db, ids: string[], now = Date.now()): Promise<Map<string, KeyState>> {
+  const rows = await db.apiKey.findMany({
+    where: { id: { in: [...new Set(ids)] } },
+    select: { id: true, orgId: true, teamId: true, ownerId: true, allowedModels: true, allowStore: true, rpmLimit: true, tpmLimit: true, expiresAt: true, revokedAt: true },
+  });
+  const out = new Map<string, KeyState>();
+  for (const id of ids) out.set(id, { ok: false, error: new AppError(401, "invalid_api_key", "The API key that created this batch no longer exists") });
+  for (const row of rows) {
+    if (row.revokedAt) out.set(row.id, { ok: false, error: new AppError(401, "invalid_api_key", "The API key that created this batch has been revoked") });
+    else if (row.expiresAt && row.expiresAt.getTime() <= now) out.set(row.id, { ok: false, error: new AppError(401, "invalid_api_key", "The API key that created this batch has expired") });
+    else {
+      const key: AuthContext = {
+        apiKeyId: row.id,
+        orgId: row.orgId,
+        teamId: row.teamId,
+        ownerId: row.ownerId,
+        allowedModels: row.allowedModels,
+        allowStore: row.allowStore,
+        rpmLimit: row.rpmLimit,
+        tpmLimit: row.tpmLimit,
+      };
+      out.set(row.id, { ok: true, key });
+    }
+  }
+  return out;
+}
+
+/** The plan of a line; embeddings keep only the targets that produce embeddings, as the live endpoint does. */
+export function planLine(config: GatewayConfig, key: AuthContext, line: LineRequest): Plan {
+  const plan = resolvePlan(config, key, line.request.model);
+  if (line.kind === "chat") return plan;
+  const targets = plan.targets.filter((t) => !t.model || t.model.capabilities.embeddings);
+  if (targets.length === 0) throw new AppError(400, "model_not_embeddings", `The model '${line.request.model}' does not produce embeddings`, { param: "model" });
+  return { ...plan, targets };
+}
+
+/** The protocol whose batch API serves `target`, or null when its provider has none that Switchyard drives. */
+export function batchProtocol(target: Target, kind: LineRequest["kind"]): "openai" | "anthropic" | "gemini" | null {
+  if (!BATCH_KINDS.has(target.provider.kind as ProviderKind)) return null;
+  const protocol = adapterFor(target).protocol;
+  if (protocol === "openai") return "openai";
+  // Embeddings go through OpenAI's batch API only; elsewhere they take the normal path.
+  if (kind !== "chat") return null;
+  return protocol;
+}
+
+/** A plan for a result whose line no longer resolves (config changed meanwhile): the target it ran on. */
+export function planOrTarget(config: GatewayConfig, key: AuthContext | null, line: LineRequest, target: Target): Plan {
+  if (key) {
+    try {
+      return planLine(config, key, line);
+    } catch {
+      // fall through: the line ran on `target` whatever the configuration says now
+    }
+  }
+  return { requested: line.request.model, policy: null, targets: [target], reference: target, dropParams: new Set() };
+}
+
+export function chatText(response: ChatResponse): string {
+  return response.choices
+    .map((c) => (c.message.content ?? "") + (c.message.tool_calls ?? []).map((t) => t.function.name + t.function.arguments).join(""))
+    .join("");
+}
+
+/** Usage as reported, or estimated with the tokenizer when the upstream reported none. */
+export function chatUsage(request: ChatRequest, response: ChatResponse): { usage: NormalizedUsage; estimated: boolean } {
+  const reported = normalizeUsage(response.usage);
+  if (reported) return { usage: reported, estimated: false };
+  return {
+    usage: { input: estimatePromptTokens(request.messages, request.tools), cachedInput: 0, cacheWrite: 0, output: estimateTextTokens(chatText(response)), reasoning: 0 },
+    estimated: true,
+  };
+}
+
+export function embeddingUsage(request: EmbeddingRequest, response: EmbeddingResponse): { usage: NormalizedUsage; estimated: boolean } {
+  const texts = typeof request.input === "string" ? [request.input] : request.input.every((i) => typeof i === "string") ? (request.input as string[]) : [];
+  const input = response.usage?.prompt_tokens ?? texts.reduce((n, t) => n + estimateTextTokens(t), 0);
+  return { usage: { input, cachedInput: 0, cacheWrite: 0, output: 0, reasoning: 0 }, estimated: !response.usage };
+}
+
+/** What one line ended with: its output-line response and the call-log fields that describe it. */
+export interface LineResult {
+  ok: boolean;
+  response: LineResponse;
+  record: Partial<CallRecord>;
+  /** What the line consumed (zero for failures), for the admission ticket. */
+  usage: NormalizedUsage;
+}
+
+const NO_USAGE: NormalizedUsage = { input: 0, cachedInput: 0, cacheWrite: 0, output: 0, reasoning: 0 };
+
+/** A successful line: the body the live endpoint would have answered, priced for the call log. */
+export function successResult(args: {
+  callId: string;
+  body: ChatResponse | EmbeddingResponse;
+  usage: NormalizedUsage;
+  estimated: boolean;
+  target: Target;
+  plan: Plan;
+  viaBatchApi: boolean;
+}): LineResult {
+  const { target, plan, usage } = args;
+  return {
+    ok: true,
+    usage,
+    response: { status_code: 200, request_id: lineRequestId(args.callId), body: args.body },
+    record: {
+      status: 200,
+      providerId: target.provider.id,
+      providerKind: target.provider.kind,
+      model: target.modelId,
+      upstreamId: "id" in args.body ? (args.body as ChatResponse).id : null,
+      inputTokens: usage.input,
+      cachedInputTokens: usage.cachedInput,
+      cacheWriteTokens: usage.cacheWrite,
+      outputTokens: usage.output,
+      reasoningTokens: usage.reasoning,
+      estimated: args.estimated,
+      route: routeOf(plan, target, args.viaBatchApi),
+      ...priceBatchLine(usage, target, plan.reference, args.viaBatchApi),
+    },
+  };
+}
+
+/** A failed line: the error answer the live endpoint would have given (upstream errors mapped the same way). */
+export function failureResult(callId: string, error: unknown, plan: Plan | null, target: Target | null, viaBatchApi: boolean): LineResult {
+  const appError = error instanceof UpstreamError && plan ? toClientError(error, plan) : toAppError(error);
+  return {
+    ok: false,
+    usage: NO_USAGE,
+    response: lineErrorResponse(appError, lineRequestId(callId)),
+    record: {
+      status: appError.status,
+      errorClass: appError.code,
+      ...(target ? { providerId: target.provider.id, providerKind: target.provider.kind, model: target.modelId } : {}),
+      ...(plan && target ? { route: routeOf(plan, target, viaBatchApi) } : {}),
+    },
+  };
+}
+
+function routeOf(plan: Plan, target: Target, viaBatchApi: boolean) {
+  return { requested: plan.requested, policy: plan.policy?.name ?? null, target: `${target.provider.name}/${target.modelId}`, mode: viaBatchApi ? "provider-batch" : "direct" };
+}
+
+/** The line's call-log row: one per line, under the line's fixed call id (a replayed result never doubles it). */
+export function callRecord(
+  line: { callId: string; batchId: string; kind: LineRequest["kind"]; requestedModel: string | null; endUser: string | null },
+  owner: { orgId: string; teamId: string; apiKeyId: string },
+  plan: Plan | null,
+  result: Partial<CallRecord>,
+  attempts: AttemptRecord[] = [],
+): CallRecord {
+  return {
+    id: line.callId,
+    requestId: lineRequestId(line.callId),
+    createdAt: new Date(),
+    orgId: owner.orgId,
+    teamId: owner.teamId,
+    apiKeyId: owner.apiKeyId,
+    endUser: line.endUser,
+    surface: "openai",
+    endpoint: line.kind === "chat" ? "chat.completions" : "embeddings",
+    requestedModel: line.requestedModel,
+    policy: plan?.policy?.name ?? null,
+    batch: true,
+    attempts,
+    ...result,
+    // The batch a row belongs to is kept in its route, next to the target and how the line ran.
+    route: { ...(result.route as object | undefined), batch: line.batchId },
+    status: result.status ?? 500,
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * Lines whose target has a batch API go to the provider as one batch per target (provider, model, endpoint),
+ * possibly mixing lines of several Switchyard batches (deferred requests are grouped this way). Provider batches
+ * are polled with exponential backoff; their state is in the database, so a restarted worker resumes polling.
+ * A provider batch that cannot be submitted, fails as a whole, or leaves lines unrun (expired) hands those lines
+ * to the normal adapter path instead of failing them.
+ */
+import { providerModel, type GatewayConfig } from "../gateway/config";
+import { AppError } from "../gateway/errors";
+import type { Target } from "../gateway/resolve";
+import { adapterFor, upstreamTarget } from "../gateway/upstream";
+import { UpstreamError } from "../providers/types";
+import type { WorkerContext } from "./context";
+import { admitLine, finishLine, type PreparedLine } from "./execute";
+import { validateLine, type LineRequest } from "./input";
+import { chatUsage, embeddingUsage, failureResult, loadKeys, planOrTarget, successResult, type LineResult } from "./lines";
+import { newProviderBatchId, type BatchEndpoint } from "./objects";
+import { anthropicBatchApi } from "./provider-anthropic";
+import { geminiBatchApi } from "./provider-gemini";
+import type { ApiContext, LineOutcome, ProviderBatchApi, ProviderLine } from "./provider-api";
+import { openaiBatchApi } from "./provider-openai";
+
+const APIS: Record<string, ProviderBatchApi> = { openai: openaiBatchApi, anthropic: anthropicBatchApi, gemini: geminiBatchApi };
+/** Failures worth trying again later rather than giving up on the provider's batch API. */
+const RETRYABLE = new Set(["rate_limited", "server_error", "overloaded", "timeout", "connection"]);
+
+function apiContext(ctx: WorkerContext, target: Target): ApiContext {
+  return {
+    transport: ctx.gw.transport,
+    adapter: adapterFor(target),
+    target: upstreamTarget(target),
+    providerName: target.provider.name,
+    allowPrivate: target.provider.allowPrivate,
+    signal: ctx.signal,
+  };
+}
+
+/** Submits lines of one target (and protocol) as one provider batch. */
+export async function submitGroup(ctx: WorkerContext, protocol: "openai" | "anthropic" | "gemini", target: Target, url: BatchEndpoint, group: PreparedLine[]): Promise<void> {
+  const adapter = adapterFor(target);
+  const upstream = upstreamTarget(target);
+  const lines: ProviderLine[] = [];
+  const ready: PreparedLine[] = [];
+  // Submitted in item-id order, the order pollOne lists them in, for providers that answer by position.
+  for (const p of [...group].sort((a, b) => (a.item.id < b.item.id ? -1 : 1))) {
+    if (!(await admitLine(ctx, p))) continue;
+    try {
+      const spec =
+        p.line.kind === "chat"
+          ? adapter.buildRequest(p.line.request, upstream, { dropParams: p.plan.dropParams })
+          : (adapter.embeddings ?? missingEmbeddings(target)).buildRequest(p.line.request, upstream);
+      lines.push({ customId: p.item.id, body: JSON.parse(spec.body) as Record<string, unknown> });
+      ready.push(p);
+    } catch (error) {
+      await finishLine(ctx, p, failureResult(p.item.callId, error, p.plan, target, true), "pending", p.plan);
+    }
+  }
+  if (ready.length === 0) return;
+  const pb = await ctx.db.providerBatch.create({
+    data: {
+      id: newProviderBatchId(),
+      orgId: target.provider.orgId,
+      providerId: target.provider.id,
+      providerName: target.provider.name,
+      protocol,
+      model: target.modelId,
+      endpoint: url,
+      status: "submitting",
+      nextPollAt: new Date(),
+    },
+  });
+  await ctx.db.batchItem.updateMany({ where: { id: { in: ready.map((p) => p.item.id) }, status: "pending" }, data: { status: "queued", providerBatchId: pb.id, mode: "provider" } });
+  try {
+    const { upstreamId, upstreamFileId } = await APIS[protocol]!.submit(apiContext(ctx, target), lines, url, pb.id);
+    await ctx.db.providerBatch.update({
+      where: { id: pb.id },
+      data: { status: "in_progress", upstreamId, upstreamFileId, nextPollAt: new Date(Date.now() + ctx.options().pollInitialMs) },
+    });
+    ctx.log.info({ providerBatch: pb.id, provider: target.provider.name, model: target.modelId, lines: ready.length }, "batch: submitted a provider batch");
+  } catch (error) {
+    if (ctx.signal.aborted) return; // the next leader finds it `submitting` and requeues its lines
+    const retry = error instanceof UpstreamError && RETRYABLE.has(error.kind);
+    ctx.log.warn({ providerBatch: pb.id, provider: target.provider.name, err: error instanceof Error ? error.message : String(error), retry }, "batch: provider batch submission failed");
+    await ctx.db.providerBatch.update({ where: { id: pb.id }, data: { status: "ended", error: errorText(error) } });
+    await ctx.db.batchItem.updateMany({
+      where: { providerBatchId: pb.id, status: "queued" },
+      // A momentary failure retries the batch API later; a refusal (no batch API there) runs the lines directly.
+      data: retry
+        ? { status: "pending", providerBatchId: null, mode: null, notBefore: new Date(Date.now() + ctx.options().pollInitialMs) }
+        : { status: "pending", providerBatchId: null, mode: "direct" },
+    });
+  }
+}
+
+function missingEmbeddings(target: Target): never {
+  throw new AppError(400, "model_not_embeddings", `Provider '${target.provider.name}' does not serve embeddings`, { param: "model" });
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message.slice(0, 1000) : String(error);
+}
+
+/** The target a provider batch runs on, from the current configuration (null when its provider is gone). */
+function targetOf(config: GatewayConfig, pb: { orgId: string; providerId: string; model: string }): Target | null {
+  const org = config.orgs.get(pb.orgId);
+  const provider = org ? [...org.providers.values()].find((p) => p.id === pb.providerId) : undefined;
+  if (!org || !provider) return null;
+  return { provider, modelId: pb.model, model: providerModel(org, provider, pb.model) ?? null };
+}
+
+/** Polls the provider batches that are due, oldest first. */
+export async function pollProviderBatches(ctx: WorkerContext): Promise<void> {
+  const due = await ctx.db.providerBatch.findMany({
+    where: { status: { in: ["in_progress", "cancelling"] }, nextPollAt: { lte: new Date() } },
+    orderBy: { nextPollAt: "asc" },
+    take: 20,
+  });
+  for (const pb of due) {
+    if (ctx.signal.aborted) return;
+    await pollOne(ctx, pb);
+  }
+}
+
+type ProviderBatchRow = Awaited<ReturnType<WorkerContext["db"]["providerBatch"]["findMany"]>>[number];
+
+async function pollOne(ctx: WorkerContext, pb: ProviderBatchRow): Promise<void> {
+  const target = targetOf(ctx.gw.rt.snapshot.current(), pb);
+  if (!target || !pb.upstreamId) return endAndRequeue(ctx, pb.id, "the provider is no longer configured");
+  let result;
+  try {
+    const lines = await ctx.db.batchItem.findMany({ where: { providerBatchId: pb.id }, orderBy: { id: "asc" }, select: { id: true } });
+    result = await APIS[pb.protocol]!.poll(apiContext(ctx, target), pb.upstreamId, lines.map((l) => l.id));
+  } catch (error) {
+    if (ctx.signal.aborted) return;
+    if (error instanceof UpstreamError && !RETRYABLE.has(error.kind)) return endAndRequeue(ctx, pb.id, errorText(error));
+    ctx.log.warn({ providerBatch: pb.id, err: errorText(error) }, "batch: polling a provider batch failed; will retry");
+    result = { state: "running" as const };
+  }
+  if (result.state === "running") {
+    const { pollInitialMs, pollFactor, pollMaxMs } = ctx.options();
+    const wait = Math.min(pollMaxMs, pollInitialMs * pollFactor ** (pb.polls + 1));
+    await ctx.db.providerBatch.update({ where: { id: pb.id }, data: { polls: pb.polls + 1, nextPollAt: new Date(Date.now() + wait) } });
+    return;
+  }
+  if (result.state === "failed") return endAndRequeue(ctx, pb.id, result.message);
+  await applyResults(ctx, pb, target, result.results);
+}
+
+/** Ends a provider batch that produced nothing; its open lines run on the normal path instead. */
+async function endAndRequeue(ctx: WorkerContext, id: string, reason: string): Promise<void> {
+  ctx.log.warn({ providerBatch: id, reason }, "batch: provider batch failed; its lines take the normal path");
+  await ctx.db.providerBatch.update({ where: { id }, data: { status: "ended", error: reason.slice(0, 1000) } });
+  await ctx.db.batchItem.updateMany({ where: { providerBatchId: id, status: "queued" }, data: { status: "pending", providerBatchId: null, mode: "direct" } });
+}
+
+/** Turns one provider answer into the line's result, parsed by the target's adapter as a live answer would be. */
+function resultOf(callId: string, line: LineRequest, target: Target, plan: ReturnType<typeof planOrTarget>, outcome: Extract<LineOutcome, { kind: "response" }>): LineResult {
+  const adapter = adapterFor(target);
+  const upstream = upstreamTarget(target);
+  // Only this target ran the line, so errors name it rather than the whole plan.
+  const ran = { ...plan, targets: [target] };
+  if (outcome.status < 200 || outcome.status >= 300) {
+    const error = adapter.classifyError(outcome.status, outcome.body == null ? "" : JSON.stringify(outcome.body), new Headers());
+    return failureResult(callId, error, ran, target, true);
+  }
+  try {
+    if (line.kind === "chat") {
+      const response = adapter.parseResponse(outcome.body, upstream);
+      return successResult({ callId, body: response, ...chatUsage(line.request, response), target, plan, viaBatchApi: true });
+    }
+    if (!adapter.embeddings) missingEmbeddings(target);
+    const response = adapter.embeddings.parseResponse(outcome.body, upstream, line.request);
+    return successResult({ callId, body: response, ...embeddingUsage(line.request, response), target, plan, viaBatchApi: true });
+  } catch (error) {
+    const cause = error instanceof UpstreamError || error instanceof AppError ? error : new UpstreamError("server_error", `provider '${target.provider.name}' returned a malformed response`, { status: 502 });
+    return failureResult(callId, cause, ran, target, true);
+  }
+}
+
+/** Records every line of an ended provider batch; lines it did not run go back to the normal path. */
+async function applyResults(ctx: WorkerContext, pb: ProviderBatchRow, target: Target, results: Map<string, LineOutcome>): Promise<void> {
+  const items = await ctx.db.batchItem.findMany({
+    where: { providerBatchId: pb.id },
+    select: { id: true, batchId: true, callId: true, url: true, body: true, status: true, batch: { select: { orgId: true, teamId: true, apiKeyId: true } } },
+  });
+  const keys = await loadKeys(ctx.db, items.map((i) => i.batch.apiKeyId));
+  const config = ctx.gw.rt.snapshot.current();
+  const unrun: string[] = [];
+  for (const item of items) {
+    const outcome = results.get(item.id);
+    const state = keys.get(item.batch.apiKeyId);
+    let line: LineRequest;
+    try {
+      line = validateLine(item.url as BatchEndpoint, item.body);
+    } catch {
+      continue; // validated when it was submitted; a body cannot change since
+    }
+    const p = { item, owner: item.batch, line };
+    const plan = planOrTarget(config, state?.ok ? state.key : null, line, target);
+    if (item.status !== "queued") {
+      // Cancelled or expired while the provider ran it: the line keeps that answer, but what it cost is logged.
+      if (outcome?.kind === "response" && outcome.status >= 200 && outcome.status < 300) {
+        await finishLine(ctx, p, resultOf(item.callId, line, target, plan, outcome), "queued", plan);
+      }
+      continue;
+    }
+    if (!outcome || outcome.kind === "not_run") {
+      unrun.push(item.id);
+      continue;
+    }
+    await finishLine(ctx, p, resultOf(item.callId, line, target, plan, outcome), "queued", plan);
+  }
+  if (unrun.length > 0) {
+    await ctx.db.batchItem.updateMany({ where: { id: { in: unrun }, status: "queued" }, data: { status: "pending", providerBatchId: null, mode: "direct" } });
+  }
+  await ctx.db.providerBatch.update({ where: { id: pb.id }, data: { status: "ended" } });
+  ctx.log.info({ providerBatch: pb.id, lines: items.length, unrun: unrun.length }, "batch: provider batch ended");
+}
+
+/**
+ * Cancels provider batches none of whose lines are wanted any more (their batches were cancelled or expired).
+ * Best effort: they are still polled afterwards, so whatever did run is logged with its cost.
+ */
+export async function cancelAbandonedProviderBatches(ctx: WorkerContext, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  const live = await ctx.db.batchItem.groupBy({ by: ["providerBatchId"], where: { providerBatchId: { in: ids }, status: "queued" }, _count: true });
+  const wanted = new Set(live.map((row) => row.providerBatchId));
+  const config = ctx.gw.rt.snapshot.current();
+  const batches = await ctx.db.providerBatch.findMany({ where: { id: { in: ids.filter((id) => !wanted.has(id)) }, status: "in_progress" } });
+  for (const pb of batches) {
+    const target = targetOf(config, pb);
+    if (target && pb.upstreamId) {
+      await APIS[pb.protocol]!.cancel(apiContext(ctx, target), pb.upstreamId).catch((error) =>
+        ctx.log.warn({ providerBatch: pb.id, err: errorText(error) }, "batch: cancelling a provider batch failed"),
+      );
+    }
+    await ctx.db.providerBatch.update({ where: { id: pb.id }, data: { status: "cancelling", nextPollAt: new Date() } });
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Two Switchyard instances sharing one Postgres and one Redis (reliability case 20): budgets and rate limits hold
+ * across both, a config change made through one is enforced by the other within about a second, and an instance
+ * whose Redis is gone refuses (503) instead of falling back to local counters. Skipped without DATABASE_URL and
+ * REDIS_URL.
+ */
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseDecimal } from "../catalog/money";
+import { bumpConfigVersion } from "../gateway/snapshot";
+import { createApiKey } from "../keys/service";
+import { startSimulator, type Simulator } from "../providers/simulator";
+import { waitUntil } from "../state/store.contract";
+import { createTestDatabase, seedSimulatorProviders, startTestServer, type TestDatabase, type TestServer } from "../testing/harness";
+
+const shared = Boolean(process.env.DATABASE_URL && process.env.REDIS_URL);
+const MODEL = "sim-openai/sim-small";
+
+describe.skipIf(!shared)("two instances sharing Postgres and Redis", () => {
+  let sim: Simulator;
+  let database: TestDatabase;
+  let a: TestServer;
+  let b: TestServer;
+  let tenant: { orgId: string; teamId: string };
+
+  const clients = async (name: string, limits: { rpmLimit?: number } = {}) => {
+    const { key, record } = await createApiKey(a.rt.db.prisma, { ...tenant, name, ...limits });
+    const make = (app: TestServer) => new OpenAI({ apiKey: key, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
+    return { id: record.id, a: make(a), b: make(b) };
+  };
+  const ask = (c: OpenAI) =>
+    c.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Count to three [[sim:tokens=30]]" }], max_tokens: 30 }).then(
+      () => "ok",
+      (error: { code?: string }) => error.code ?? "error",
+    );
+
+  beforeAll(async () => {
+    sim = await startSimulator();
+    database = await createTestDatabase();
+    a = await startTestServer({ DATABASE_URL: database.url });
+    b = await startTestServer({ DATABASE_URL: database.url });
+    tenant = (await seedSimulatorProviders(a, sim.url)).tenant;
+    await a.rt.db.prisma.modelOverride.create({ data: { orgId: tenant.orgId, modelId: "sim-small", inputPrice: "100", outputPrice: "200" } });
+    await bumpConfigVersion(a.rt.db.prisma);
+    await Promise.all([a.rt.snapshot.refresh(), b.rt.snapshot.refresh()]);
+  });
+  afterAll(async () => {
+    await a?.dispose();
+    await b?.dispose();
+    await database?.drop();
+    await sim?.close();
+  });
+
+  it("admits no more than a key's RPM across both instances at three times the limit", async () => {
+    const c = await clients("shared-rpm", { rpmLimit: 10 });
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => ask(i % 2 ? c.a : c.b)));
+    expect(results.filter((r) => r === "ok")).toHaveLength(10);
+    expect(new Set(results.filter((r) => r !== "ok"))).toEqual(new Set(["rate_limit_exceeded"]));
+  });
+
+  it("shares one budget: concurrent calls through both instances never spend more than it", async () => {
+    const c = await clients("shared-budget");
+    const budget = await a.rt.db.prisma.budget.create({ data: { orgId: tenant.orgId, scope: "api_key", apiKeyId: c.id, period: "lifetime", limitUsd: "0.2" } });
+    await bumpConfigVersion(a.rt.db.prisma);
+    await Promise.all([a.rt.snapshot.refresh(), b.rt.snapshot.refresh()]);
+    await waitUntil(async () => (await ask(c.b)) === "ok" && (await ask(c.a)) === "ok");
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => ask(i % 2 ? c.a : c.b)));
+    expect(results.filter((r) => r === "ok").length).toBeGreaterThan(5);
+    expect(new Set(results.filter((r) => r !== "ok"))).toEqual(new Set(["budget_exceeded"]));
+    await Promise.all([a.rt.calls.flush(), b.rt.calls.flush()]);
+    const rows = await a.rt.db.prisma.call.findMany({ where: { apiKeyId: c.id }, select: { costUsd: true } });
+    const total = rows.reduce((sum, r) => sum + parseDecimal(r.costUsd.toFixed()), 0n);
+    expect(total).toBeLessThanOrEqual(parseDecimal("0.2"));
+    const key = `budget:${budget.id}:-:${budget.createdAt.getTime()}`;
+    // One counter in Redis, seen the same from both instances.
+    expect(await a.rt.state.readCounter(key)).toEqual({ spent: total, reserved: 0n, seeded: true });
+    expect(await b.rt.state.readCounter(key)).toEqual({ spent: total, reserved: 0n, seeded: true });
+  });
+
+  it("enforces a budget created through one instance on the other within about a second", async () => {
+    const c = await clients("config-change");
+    expect(await ask(c.b)).toBe("ok");
+    await a.rt.db.prisma.budget.create({ data: { orgId: tenant.orgId, scope: "api_key", apiKeyId: c.id, period: "daily", limitUsd: "0" } });
+    const changed = Date.now();
+    await bumpConfigVersion(a.rt.db.prisma);
+    let seen = 0;
+    await waitUntil(async () => {
+      if ((await ask(c.b)) !== "budget_exceeded") return false;
+      seen = Date.now() - changed;
+      return true;
+    }, 5_000);
+    // b polls the config version every second, then reloads budgets (one query).
+    expect(seen).toBeLessThan(1_500);
+  });
+
+  it("refuses with 503 on the instance whose Redis is gone, never counting locally", async () => {
+    const c = await clients("store-down", { rpmLimit: 100 });
+    expect(await ask(c.a)).toBe("ok");
+    await a.rt.state.close();
+    expect(await ask(c.a)).toBe("limits_unavailable");
+    expect(await ask(c.b)).toBe("ok");
+  });
+});

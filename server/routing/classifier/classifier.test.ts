@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { profileRequest } from "../profile";
+import { decodeCounts, encodeCounts, hashedNgrams } from "./features";
+import { heuristicClassifier, heuristicScore } from "./heuristic";
+import { deserializeModel, learnedClassifier, pickTier, serializeModel, trainLearned, type TrainingDocument } from "./learned";
+import { fitIdf, score, tfidf, trainLogistic } from "./logistic";
+
+const extractor = hashedNgrams(16);
+const ask = (text: string, extra: Record<string, unknown> = {}) => profileRequest({ model: "m", messages: [{ role: "user", content: text }], ...extra });
+
+describe("hashed n-gram features", () => {
+  it("counts unigrams and bigrams into buckets, and round-trips through storage", () => {
+    const v = extractor.extract("The cat saw the cat");
+    expect(v.indices.length).toBeGreaterThan(4);
+    expect([...v.indices]).toEqual([...v.indices].sort((a, b) => a - b));
+    expect(Math.max(...v.counts)).toBe(2); // "the" and "cat" twice (case-folded)
+    const decoded = decodeCounts(encodeCounts(v), extractor.dimensions)!;
+    expect([...decoded.indices]).toEqual([...v.indices]);
+    expect([...decoded.counts]).toEqual([...v.counts]);
+    expect(decodeCounts("not base64 of anything", extractor.dimensions)).toBeNull();
+    expect(extractor.extract("")).toEqual({ indices: new Uint32Array(), counts: new Uint16Array() });
+  });
+});
+
+describe("logistic regression", () => {
+  it("learns a separable signal", () => {
+    const texts = Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? `alpha topic ${i}` : `omega topic ${i}`));
+    const docs = texts.map((t) => extractor.extract(t));
+    const idf = fitIdf(docs, extractor.dimensions);
+    const rows = docs.map((d) => tfidf(d, idf));
+    const model = trainLogistic(rows, texts.map((_, i) => (i % 2 === 0 ? 1 : 0)), extractor.dimensions, { epochs: 20, learningRate: 0.2 });
+    expect(score(model, tfidf(extractor.extract("alpha topic new"), idf))).toBeGreaterThan(0.8);
+    expect(score(model, tfidf(extractor.extract("omega topic new"), idf))).toBeLessThan(0.2);
+  });
+});
+
+describe("learned cascade classifier", () => {
+  // The weak tier answers "easy" prompts and fails "hard" ones; the strong tier answers everything.
+  const documents: TrainingDocument[] = Array.from({ length: 300 }, (_, i) => {
+    const hard = i % 3 === 0;
+    return { features: extractor.extract(`${hard ? "integrate the tensor field" : "say hello to"} item ${i}`), labels: [hard ? 0 : 1, 1] };
+  });
+
+  it("escalates only what the weak tier gets wrong, with the threshold chosen by cross-validation", async () => {
+    const model = await trainLearned(documents, { tiers: 2, dimensions: extractor.dimensions, minQualityRatio: 0.95 });
+    expect(model.metrics.qualityRatio).toBeGreaterThanOrEqual(0.95);
+    expect(model.metrics.tierShares[1]).toBeGreaterThan(0.25);
+    expect(model.metrics.tierShares[1]).toBeLessThan(0.45);
+    const classifier = learnedClassifier(model, extractor);
+    expect(classifier.classify(ask("integrate the tensor field item 999"), 2)).toMatchObject({ tier: 1, classifier: "learned" });
+    expect(classifier.classify(ask("say hello to item 999"), 2).tier).toBe(0);
+    expect(classifier.classifyFeatures(extractor.extract("say hello to item 999"), 2, -1).tier).toBe(1); // a fixed threshold wins
+  });
+
+  it("survives storage", async () => {
+    const model = await trainLearned(documents, { tiers: 2, dimensions: extractor.dimensions, minQualityRatio: 0.9 });
+    const restored = deserializeModel(JSON.parse(JSON.stringify(serializeModel(model, extractor.name))));
+    const probe = extractor.extract("integrate the tensor field now");
+    const a = learnedClassifier(model, extractor).classifyFeatures(probe, 2);
+    const b = learnedClassifier(restored, extractor).classifyFeatures(probe, 2);
+    expect(b.tier).toBe(a.tier);
+    expect(b.score).toBeCloseTo(a.score, 5);
+  });
+
+  it("refuses to train without labels on the cheapest and the top tier", async () => {
+    const partial = documents.map((d) => ({ ...d, labels: [d.labels[0]!, null] }));
+    await expect(trainLearned(partial, { tiers: 2, dimensions: extractor.dimensions, minQualityRatio: 0.95 })).rejects.toThrow(/labelled prompts/);
+  });
+
+  it("picks the cheapest tier within the threshold of the top tier", () => {
+    expect(pickTier([0.5, 0.7, 0.9], 0.25)).toBe(1);
+    expect(pickTier([0.8, 0.7, 0.9], 0.15)).toBe(0);
+    expect(pickTier([null, 0.7, 0.9], 0.5)).toBe(1);
+    expect(pickTier([0.1, 0.2, 0.9], 0.1)).toBe(2);
+  });
+});
+
+describe("heuristic classifier", () => {
+  it("scores short chit-chat low and long multi-part reasoning high", () => {
+    expect(heuristicScore(ask("hi")).score).toBeLessThan(0.2);
+    const hard = ask(`Prove step by step why the estimate holds. ${"Compute 17 * 23 and the integral of x^2. ".repeat(40)} What changes? Why?`);
+    const { score: s, signals } = heuristicScore(hard);
+    expect(s).toBeGreaterThan(0.6);
+    expect(signals).toEqual(expect.arrayContaining(["reasoning", "math", "multi"]));
+    expect(heuristicScore(ask("hi", { reasoning_effort: "high" })).signals).toContain("needs");
+  });
+
+  it("splits tiers at even thresholds unless given its own", () => {
+    const easy = ask("hello there");
+    expect(heuristicClassifier().classify(easy, 2).tier).toBe(0);
+    expect(heuristicClassifier([0]).classify(easy, 2).tier).toBe(1);
+    expect(heuristicClassifier().classify(easy, 3).detail).toBeTruthy();
+  });
+});

@@ -1,0 +1,270 @@
+/**
+ * The learned difficulty classifier of cascade policies, trained from outcome feedback (or, for evaluation, from a
+ * labelled file). For every tier it fits P(good answer | prompt) — logistic regression over TF-IDF-weighted hashed
+ * n-grams — and routes a request to the cheapest tier whose predicted quality is within `threshold` of the top
+ * tier's: start at tier i when p_top − p_i ≤ threshold. The threshold is chosen on the training data alone, by
+ * k-fold cross-validation: the out-of-fold predictions are routed at every candidate threshold, and the cheapest
+ * one whose quality stays ≥ `minQualityRatio` × the top tier's quality wins.
+ *
+ * Feedback is partial (a call is scored on the tier that answered it), so quality at a threshold counts the label
+ * when it exists for the chosen tier and the out-of-fold prediction otherwise.
+ */
+import type { RequestProfile } from "../profile";
+import type { FeatureExtractor, SparseCounts } from "./features";
+import { fitIdf, mulberry32, score, tfidf, trainLogisticAsync, type LogisticModel, type LogisticOptions, type SparseRow } from "./logistic";
+import type { Difficulty, DifficultyClassifier } from "./types";
+
+/** One prompt and what each tier scored on it (null: not observed). Scores are in [0, 1]. */
+export interface TrainingDocument {
+  features: SparseCounts;
+  labels: Array<number | null>;
+}
+
+export interface TrainOptions {
+  tiers: number;
+  dimensions: number;
+  minQualityRatio: number;
+  /** Cross-validation folds for the threshold. */
+  folds?: number;
+  seed?: number;
+  logistic?: Partial<LogisticOptions>;
+}
+
+export interface LearnedMetrics {
+  documents: number;
+  /** Labelled documents per tier. */
+  labelled: number[];
+  threshold: number;
+  /** Cross-validated: quality of the routed answers, of the top tier alone, their ratio, and the share per tier. */
+  quality: number;
+  topQuality: number;
+  qualityRatio: number;
+  tierShares: number[];
+}
+
+export interface LearnedModel {
+  extractor: string;
+  dimensions: number;
+  tiers: number;
+  idf: Float32Array;
+  /** One model per tier; null for a tier without labels (never chosen, except the top one as a last resort). */
+  models: Array<LogisticModel | null>;
+  threshold: number;
+  metrics: LearnedMetrics;
+}
+
+/** Logistic regression settings that did best in cross-validation on the RouteLLM development data. */
+export const LEARNED_LOGISTIC: Partial<LogisticOptions> = { l2: 0, epochs: 5, learningRate: 0.05 };
+
+const MIN_LABELS = 10;
+
+/** Trains per-tier models and picks the threshold; throws when the top tier or the cheapest has too few labels. */
+export async function trainLearned(documents: readonly TrainingDocument[], options: TrainOptions): Promise<LearnedModel> {
+  const { tiers, dimensions } = options;
+  const folds = Math.max(2, options.folds ?? 5);
+  const logistic = { ...LEARNED_LOGISTIC, ...options.logistic };
+  const labelled = Array.from({ length: tiers }, (_, t) => documents.filter((d) => d.labels[t] != null).length);
+  if (labelled[0]! < MIN_LABELS || labelled[tiers - 1]! < MIN_LABELS) {
+    throw new Error(`needs at least ${MIN_LABELS} labelled prompts on the cheapest and on the top tier (have ${labelled[0]} and ${labelled[tiers - 1]})`);
+  }
+
+  // Out-of-fold predictions: every document scored by models that never saw it.
+  const random = mulberry32(options.seed ?? 7);
+  const fold = documents.map(() => Math.floor(random() * folds));
+  const oof = documents.map(() => new Array<number | null>(tiers).fill(null));
+  for (let f = 0; f < folds; f++) {
+    const train = documents.filter((_, i) => fold[i] !== f);
+    const test = documents.map((d, i) => ({ d, i })).filter(({ i }) => fold[i] === f);
+    const fitted = await fitTiers(train, tiers, dimensions, logistic);
+    for (const { d, i } of test) {
+      const row = tfidf(d.features, fitted.idf);
+      fitted.models.forEach((m, t) => (oof[i]![t] = m ? score(m, row) : null));
+    }
+  }
+  const choice = chooseThreshold(documents, oof, tiers, options.minQualityRatio);
+  const final = await fitTiers(documents, tiers, dimensions, logistic);
+  return {
+    extractor: "",
+    dimensions,
+    tiers,
+    idf: final.idf,
+    models: final.models,
+    threshold: choice.threshold,
+    metrics: { documents: documents.length, labelled, ...choice },
+  };
+}
+
+async function fitTiers(documents: readonly TrainingDocument[], tiers: number, dimensions: number, logistic: Partial<LogisticOptions>) {
+  const idf = fitIdf(documents.map((d) => d.features), dimensions);
+  const rows = documents.map((d) => tfidf(d.features, idf));
+  const models: Array<LogisticModel | null> = [];
+  for (let t = 0; t < tiers; t++) {
+    const index = documents.map((d, i) => (d.labels[t] != null ? i : -1)).filter((i) => i >= 0);
+    models.push(
+      index.length < MIN_LABELS
+        ? null
+        : await trainLogisticAsync(index.map((i) => rows[i]!), index.map((i) => documents[i]!.labels[t]!), dimensions, { ...logistic, seed: 11 + t }),
+    );
+  }
+  return { idf, models };
+}
+
+/** The cheapest tier allowed by the threshold, given per-tier predicted quality. */
+export function pickTier(predicted: ReadonlyArray<number | null>, threshold: number): number {
+  const top = predicted.length - 1;
+  const best = predicted[top];
+  if (best == null) return top;
+  for (let t = 0; t < top; t++) {
+    const p = predicted[t];
+    if (p != null && best - p <= threshold) return t;
+  }
+  return top;
+}
+
+function chooseThreshold(documents: readonly TrainingDocument[], oof: Array<Array<number | null>>, tiers: number, ratio: number) {
+  const value = (i: number, t: number) => documents[i]!.labels[t] ?? oof[i]![t] ?? 0;
+  const n = documents.length;
+  let topQuality = 0;
+  for (let i = 0; i < n; i++) topQuality += value(i, tiers - 1);
+  topQuality /= n;
+  // Candidate thresholds: the quality gaps that occur, so every distinct routing is considered once.
+  const gaps = new Set<number>([-1, 1]);
+  for (const p of oof) {
+    const top = p[tiers - 1];
+    if (top == null) continue;
+    for (let t = 0; t < tiers - 1; t++) if (p[t] != null) gaps.add(top - p[t]!);
+  }
+  const candidates = [...gaps].sort((a, b) => a - b);
+  const evaluate = (threshold: number) => {
+    let quality = 0;
+    const shares = new Array<number>(tiers).fill(0);
+    for (let i = 0; i < n; i++) {
+      const t = pickTier(oof[i]!, threshold);
+      quality += value(i, t);
+      shares[t]! += 1;
+    }
+    return { quality: quality / n, tierShares: shares.map((s) => s / n) };
+  };
+  // Quality falls as the threshold rises (fewer escalations): binary-search the largest threshold that holds.
+  let lo = 0;
+  let hi = candidates.length - 1;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    if (evaluate(candidates[mid]!).quality >= ratio * topQuality) lo = mid;
+    else hi = mid - 1;
+  }
+  const threshold = candidates[lo]!;
+  const at = evaluate(threshold);
+  return { threshold, quality: at.quality, topQuality, qualityRatio: topQuality > 0 ? at.quality / topQuality : 1, tierShares: at.tierShares };
+}
+
+/** Predicted quality per tier for one prompt. */
+export function predictTiers(model: LearnedModel, features: SparseCounts): Array<number | null> {
+  const row: SparseRow = tfidf(features, model.idf);
+  return model.models.map((m) => (m ? score(m, row) : null));
+}
+
+/** The classifier a cascade policy uses once its model is trained. */
+export interface LearnedClassifier extends DifficultyClassifier {
+  /** The same decision from features already extracted (the gateway extracts once, to store them too). */
+  /** `threshold` overrides the trained one (a policy may fix it). */
+  classifyFeatures(features: SparseCounts, tiers: number, threshold?: number): Difficulty;
+  readonly model: LearnedModel;
+}
+
+export function learnedClassifier(model: LearnedModel, extractor: FeatureExtractor): LearnedClassifier {
+  const classifyFeatures = (features: SparseCounts, tiers: number, fixed?: number): Difficulty => {
+    const threshold = fixed ?? model.threshold;
+    const predicted = predictTiers(model, features);
+    // The policy may have gained or lost tiers since training: map the model's top onto the policy's top.
+    const tier = Math.min(tiers - 1, pickTier(predicted, threshold));
+    const top = predicted[model.tiers - 1] ?? 0;
+    const gain = top - (predicted[0] ?? top);
+    return {
+      tier: tier === model.tiers - 1 ? tiers - 1 : tier,
+      score: gain,
+      classifier: "learned",
+      detail: `predicted quality ${predicted.map((p) => (p === null ? "-" : p.toFixed(2))).join("/")}, threshold ${threshold.toFixed(3)}`,
+    };
+  };
+  return {
+    name: "learned",
+    classify: (profile: RequestProfile, tiers: number) => classifyFeatures(extractor.extract(profile.lastUserText), tiers),
+    classifyFeatures,
+    model,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Storage (RoutingModel.model): vectors as base64 of their non-default entries.
+
+export interface StoredModel {
+  version: 1;
+  extractor: string;
+  dimensions: number;
+  tiers: number;
+  idfDefault: number;
+  idf: { indices: string; values: string };
+  models: Array<{ bias: number; indices: string; values: string } | null>;
+  threshold: number;
+  metrics: LearnedMetrics;
+}
+
+export function serializeModel(model: LearnedModel, extractor: string): StoredModel {
+  const idfDefault = maxOf(model.idf);
+  return {
+    version: 1,
+    extractor,
+    dimensions: model.dimensions,
+    tiers: model.tiers,
+    idfDefault,
+    idf: sparse(model.idf, (v) => v !== idfDefault),
+    models: model.models.map((m) => (m ? { bias: m.bias, ...sparse(m.weights, (v) => v !== 0) } : null)),
+    threshold: model.threshold,
+    metrics: model.metrics,
+  };
+}
+
+export function deserializeModel(stored: StoredModel): LearnedModel {
+  const idf = new Float32Array(stored.dimensions).fill(stored.idfDefault);
+  dense(stored.idf, idf);
+  return {
+    extractor: stored.extractor,
+    dimensions: stored.dimensions,
+    tiers: stored.tiers,
+    idf,
+    models: stored.models.map((m) => {
+      if (!m) return null;
+      const weights = new Float32Array(stored.dimensions);
+      dense(m, weights);
+      return { weights, bias: m.bias };
+    }),
+    threshold: stored.threshold,
+    metrics: stored.metrics,
+  };
+}
+
+/** The largest idf: that of every bucket no training document has, so it is the one value left implicit. */
+function maxOf(values: Float32Array): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
+
+function sparse(values: Float32Array, keep: (v: number) => boolean): { indices: string; values: string } {
+  const indices: number[] = [];
+  for (let i = 0; i < values.length; i++) if (keep(values[i]!)) indices.push(i);
+  const idx = Uint32Array.from(indices);
+  const vals = Float32Array.from(indices, (i) => values[i]!);
+  return { indices: Buffer.from(idx.buffer).toString("base64"), values: Buffer.from(vals.buffer).toString("base64") };
+}
+
+function dense(stored: { indices: string; values: string }, into: Float32Array): void {
+  const ib = Buffer.from(stored.indices, "base64");
+  const vb = Buffer.from(stored.values, "base64");
+  // Copies: a Buffer's offset in its pool need not be aligned for a typed-array view.
+  const indices = new Uint32Array(ib.buffer.slice(ib.byteOffset, ib.byteOffset + ib.byteLength));
+  const values = new Float32Array(vb.buffer.slice(vb.byteOffset, vb.byteOffset + vb.byteLength));
+  if (indices.length !== values.length) throw new Error("stored routing model is corrupt");
+  for (let i = 0; i < indices.length; i++) into[indices[i]!] = values[i]!;
+}

@@ -1,0 +1,87 @@
+/**
+ * Dry run: "where would this request go, and what would it cost?" — the planner's answer without calling upstream.
+ * Pure given its inputs (pass live health and the learned classifiers to see what the data plane would do now;
+ * without them every target looks unknown and cascades use the heuristic).
+ */
+import type { AuthContext } from "../gateway/auth";
+import type { GatewayConfig } from "../gateway/config";
+import { AppError } from "../gateway/errors";
+import type { ChatRequest } from "../providers/types";
+import { hashedNgrams } from "./classifier/features";
+import type { RouteRecord } from "./explain";
+import { UNKNOWN_HEALTH, type TargetHealth } from "./health";
+import { decide, noTarget, prepareCall, type RoutingServices } from "./resolve";
+import type { Target } from "./types";
+
+export interface DryRunOptions {
+  /** Request headers (x-switchyard-policy, headers conditions look at). */
+  headers?: Headers | Record<string, string>;
+  /** Live health per target; default: unknown. */
+  health?: (target: Target) => TargetHealth;
+  learned?: RoutingServices["learned"];
+  now?: number;
+  random?: () => number;
+}
+
+export interface DryRunResult {
+  requested: string;
+  policy: string | null;
+  strategy: string;
+  rule: string | null;
+  difficulty: RouteRecord["difficulty"] | null;
+  promptTokens: number;
+  /** The first candidate: where the call would go. */
+  chosen: { target: string; tier?: number; estimatedCostUsd: number | null } | null;
+  candidates: NonNullable<RouteRecord["candidates"]>;
+  rejected: NonNullable<RouteRecord["rejected"]>;
+  /** Estimated USD on the chosen target (prompt tokens with the real tokenizer, output cap, catalog prices). */
+  estimatedCostUsd: number | null;
+  maxCostUsd: number | null;
+  /** Set when no target is eligible: the error the call would get. */
+  error: { status: number; code: string; message: string } | null;
+}
+
+/**
+ * Plans `request` for `key` as the gateway would. `request` is a canonical chat request and may carry the
+ * `switchyard` overrides field. Throws only what the call would throw before planning (unknown model: 404,
+ * model outside the key's allow-list: 403).
+ */
+export function dryRun(config: GatewayConfig, key: AuthContext, request: ChatRequest & { switchyard?: unknown }, options: DryRunOptions = {}): DryRunResult {
+  const headers = options.headers instanceof Headers ? options.headers : new Headers(options.headers ?? {});
+  const { switchyard: _overrides, ...canonical } = request;
+  const prepared = prepareCall(config, key, { canonical, headers, raw: request });
+  const { decision } = decide(prepared, key, {
+    learned: options.learned ?? (() => null),
+    extractor: hashedNgrams(),
+    now: options.now ?? Date.now(),
+    random: options.random ?? Math.random,
+    health: options.health ?? (() => UNKNOWN_HEALTH),
+    minSamples: 5,
+  });
+  const first = decision.candidates[0];
+  let error: DryRunResult["error"] = null;
+  if (!first) {
+    const e: AppError = noTarget(prepared.requested, prepared.policy, decision);
+    error = { status: e.status, code: e.code, message: e.message };
+  }
+  return {
+    requested: prepared.requested,
+    policy: prepared.policy?.name ?? null,
+    strategy: decision.strategy,
+    rule: decision.rule,
+    difficulty: decision.difficulty,
+    promptTokens: prepared.facts.profile.promptTokens,
+    chosen: first ? { target: first.label, ...(first.tier !== undefined ? { tier: first.tier } : {}), estimatedCostUsd: first.estimatedCostUsd } : null,
+    candidates: decision.candidates.map((c) => ({
+      target: c.label,
+      ...(c.tier !== undefined ? { tier: c.tier } : {}),
+      estimatedCostUsd: c.estimatedCostUsd,
+      notes: c.notes,
+      ...(c.demoted.length > 0 ? { demoted: c.demoted } : {}),
+    })),
+    rejected: decision.rejected.map((r) => ({ target: r.label, reasons: r.reasons })),
+    estimatedCostUsd: decision.estimatedCostUsd,
+    maxCostUsd: decision.constraints.maxCostUsd,
+    error,
+  };
+}

@@ -1,0 +1,283 @@
+/**
+ * Executes a plan: attempts against its targets in order, with the policy's retry rules (which failures retry,
+ * max attempts, exponential backoff with full jitter, Retry-After honoured up to a cap — a longer wait fails over
+ * instead of blocking), then the next target for failures in `fallbackOn`. Two failures have their own chains:
+ * context-length-exceeded moves to a model with a larger context window (the policy's `fallbacks.contextLength`,
+ * else a remaining candidate with a larger known window) and a content-filter refusal to `fallbacks.contentFilter`.
+ *
+ * Live health: every attempt counts in flight and reports its outcome and latency to the health tracker; a target
+ * whose breaker opened meanwhile is skipped, a half-open one is tried by a single prober. The latency budget is a
+ * per-attempt deadline (first chunk for streams, whole answer otherwise) while another target remains — it moves
+ * a slow call elsewhere but never fails the last chance.
+ *
+ * Used for JSON responses and for opening streams: a stream counts as opened once its first chunk parsed, so a
+ * failure before the first byte reaches the client still fails over; after it, nothing is retried (the pipeline
+ * ends the stream with an error event).
+ */
+import { DEFAULT_RETRY, type RetryPolicy } from "@/lib/policy";
+import type { ProviderAdapter } from "../providers/adapter";
+import { getAdapter } from "../providers/registry";
+import { TransportError, type Transport, type TransportResponse } from "../providers/transport";
+import { UpstreamError, type ChatRequest, type ProviderConfig as AdapterConfig, type ProviderKind, type UpstreamTarget } from "../providers/types";
+import { AppError } from "../gateway/errors";
+import type { Plan } from "./resolve";
+import { targetId, targetLabel, type Target } from "./types";
+
+export interface AttemptRecord {
+  provider: string;
+  model: string;
+  status: number;
+  error?: string;
+  latencyMs: number;
+  /** Why this attempt happened: first, retry, fallback, context_length, content_filter, probe. */
+  reason?: string;
+  /** Backoff waited before it (ms). */
+  waitedMs?: number;
+}
+
+/** A target passed over during execution (its breaker opened meanwhile, another caller holds the probe). */
+export interface SkippedTarget {
+  target: string;
+  reason: string;
+}
+
+export interface UpstreamContext {
+  transport: Transport;
+  plan: Plan;
+  signal: AbortSignal;
+  attempts: AttemptRecord[];
+  /** Filled with targets skipped during execution (for the route explanation). */
+  skipped?: SkippedTarget[];
+  /** Overrides the plan's retry policy (tests). */
+  retry?: RetryPolicy;
+  random?: () => number;
+}
+
+/** What one attempt needs besides its target. */
+export interface AttemptInfo {
+  /** Aborted when the client leaves or the attempt's latency budget runs out. */
+  signal: AbortSignal;
+  /** The request with the policy's parameter overrides applied for this target. */
+  prepare(request: ChatRequest): ChatRequest;
+  dropParams: ReadonlySet<string>;
+}
+
+export interface FallbackOptions<T> {
+  /** True when a successful answer is a content-filter refusal that another model might not give. */
+  refused?: (result: T) => boolean;
+  /** Streams: success latency is the time to the first chunk. */
+  stream?: boolean;
+}
+
+export function upstreamTarget(target: Target): UpstreamTarget {
+  return {
+    kind: target.provider.kind as ProviderKind,
+    baseUrl: target.provider.baseUrl,
+    ...(target.provider.apiKey ? { apiKey: target.provider.apiKey } : {}),
+    model: target.modelId,
+    ...(target.model?.maxOutput ? { maxOutputTokens: target.model.maxOutput } : {}),
+    config: target.provider.config as AdapterConfig,
+  };
+}
+
+export function adapterFor(target: Target): ProviderAdapter {
+  return getAdapter(target.provider.kind as ProviderKind, target.provider.config as AdapterConfig);
+}
+
+/** Maps a transport failure to the upstream error vocabulary (never mentions the URL or key). */
+export function fromTransportError(error: TransportError, provider: string): UpstreamError {
+  if (error.kind.startsWith("timeout")) return new UpstreamError("timeout", `provider '${provider}' timed out (${error.kind.slice(8).replace("_", " ")})`, { status: 0 });
+  if (error.kind === "redirect") return new UpstreamError("server_error", `provider '${provider}' answered with a redirect, which is not followed`, { status: error.details.status ?? 0 });
+  return new UpstreamError("connection", `cannot reach provider '${provider}' (${error.details.code ?? error.kind})`, { status: 0 });
+}
+
+class BudgetExceeded extends Error {}
+
+/**
+ * Runs `attempt` against the plan's targets as described above. `attempt` performs one upstream exchange and
+ * throws UpstreamError (or TransportError) on failure.
+ */
+export async function withFallback<T>(
+  ctx: UpstreamContext,
+  attempt: (target: Target, adapter: ProviderAdapter, upstream: UpstreamTarget, info: AttemptInfo) => Promise<T>,
+  options: FallbackOptions<T> = {},
+): Promise<{ result: T; target: Target }> {
+  const plan = ctx.plan;
+  const retry = ctx.retry ?? plan.retry ?? DEFAULT_RETRY;
+  const random = ctx.random ?? Math.random;
+  const health = plan.health ?? null;
+  const fallbacks = plan.fallbacks ?? { contextLength: [], contentFilter: [] };
+  const deadlines = plan.deadlines ?? { ttftMs: null, totalMs: null };
+  const queue: Array<{ target: Target; reason: string }> = plan.targets.map((target, i) => ({ target, reason: i === 0 ? "first" : "fallback" }));
+  const tried = new Set<string>();
+  const failures: string[] = [];
+  let last: UpstreamError | null = null;
+  let refusal: { result: T; target: Target } | null = null;
+  const pending = () => queue.filter((q) => !tried.has(targetLabel(q.target)));
+
+  while (queue.length > 0) {
+    const { target, reason } = queue.shift()!;
+    const label = targetLabel(target);
+    if (tried.has(label)) continue;
+    tried.add(label);
+    const id = targetId(target);
+    let why = reason;
+    if (health) {
+      const state = health.peek(id).breaker;
+      if (state === "open") {
+        skip(ctx, failures, label, "circuit open");
+        continue;
+      }
+      if (state === "half_open") {
+        if (!(await health.acquireProbe(id))) {
+          skip(ctx, failures, label, "circuit half-open, another call is probing it");
+          continue;
+        }
+        why = "probe";
+      }
+    }
+    const adapter = adapterFor(target);
+    const upstream = upstreamTarget(target);
+    const prepared = plan.prepare?.(target) ?? { prepare: (request: ChatRequest) => request, dropParams: plan.dropParams };
+    let error: UpstreamError | null = null;
+    let waited = 0;
+    for (let n = 1; n <= retry.maxAttempts; n++) {
+      const budget = pending().length > 0 ? (options.stream ? deadlines.ttftMs : deadlines.totalMs) : null;
+      const controller = new AbortController();
+      const timer = budget !== null ? setTimeout(() => controller.abort(new BudgetExceeded()), budget) : null;
+      const signal = AbortSignal.any([ctx.signal, controller.signal]);
+      const end = health?.begin(id);
+      const started = performance.now();
+      const record: AttemptRecord = { provider: target.provider.name, model: target.modelId, status: 0, latencyMs: 0, reason: n === 1 ? why : "retry" };
+      if (waited > 0) record.waitedMs = Math.round(waited);
+      try {
+        const result = await attempt(target, adapter, upstream, { signal, prepare: prepared.prepare, dropParams: prepared.dropParams });
+        const latencyMs = Math.round(performance.now() - started);
+        ctx.attempts.push({ ...record, status: 200, latencyMs });
+        health?.success(id, options.stream ? { ttftMs: latencyMs } : { ttftMs: latencyMs, totalMs: latencyMs });
+        const others = fallbacks.contentFilter.filter((t) => !tried.has(targetLabel(t)));
+        if (options.refused?.(result) && others.length > 0) {
+          // A refusal another model may not give: the client has seen nothing yet, so try the next one.
+          ctx.attempts.at(-1)!.error = "content_filter";
+          refusal ??= { result, target };
+          queue.unshift(...others.map((t) => ({ target: t, reason: "content_filter" })));
+          error = null;
+          break;
+        }
+        return { result, target };
+      } catch (raw) {
+        if (ctx.signal.aborted) throw new AppError(499, "client_closed_request", "The client closed the request");
+        if (raw instanceof AppError) throw raw;
+        if (raw instanceof TransportError && raw.kind === "ssrf_blocked") {
+          throw new AppError(502, "provider_blocked", `Provider '${target.provider.name}' resolves to an address that is not allowed`);
+        }
+        const overBudget = controller.signal.aborted && controller.signal.reason instanceof BudgetExceeded;
+        error = overBudget
+          ? new UpstreamError("timeout", `provider '${target.provider.name}' exceeded the latency budget of ${budget}ms`, { status: 0 })
+          : raw instanceof TransportError
+            ? fromTransportError(raw, target.provider.name)
+            : raw instanceof UpstreamError
+              ? raw
+              : null;
+        if (!error) throw raw;
+        last = error;
+        ctx.attempts.push({ ...record, status: error.status, error: overBudget ? "latency_budget" : error.kind, latencyMs: Math.round(performance.now() - started) });
+        health?.failure(id, error.kind, error.retryAfterMs);
+        // Another try at a target that blew its budget would blow it again: move on.
+        if (overBudget || !retry.retryOn.includes(error.kind) || n === retry.maxAttempts) break;
+        const wait = error.retryAfterMs ?? random() * Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (n - 1));
+        if (wait > retry.maxRetryAfterMs) break; // asked to wait too long: fail over rather than block
+        await sleep(wait, ctx.signal);
+        waited = wait;
+      } finally {
+        end?.();
+        if (timer) clearTimeout(timer);
+      }
+    }
+    if (!error) continue;
+    failures.push(`${label}: ${error.kind}${error.status ? ` (HTTP ${error.status})` : ""}`);
+    if (error.kind === "context_length") {
+      const window = target.model?.contextWindow ?? 0;
+      const larger = (t: Target) => !tried.has(targetLabel(t)) && (t.model?.contextWindow ?? 0) > window;
+      const next = [...fallbacks.contextLength.filter(larger), ...pending().map((q) => q.target).filter(larger)];
+      queue.splice(0, queue.length, ...next.map((t) => ({ target: t, reason: "context_length" })));
+      continue;
+    }
+    if (error.kind === "content_filter") {
+      const next = fallbacks.contentFilter.filter((t) => !tried.has(targetLabel(t)));
+      queue.splice(0, queue.length, ...next.map((t) => ({ target: t, reason: "content_filter" })));
+      continue;
+    }
+    if (!retry.fallbackOn.includes(error.kind)) break;
+  }
+  if (refusal) return refusal;
+  throw toClientError(last, plan, failures);
+}
+
+function skip(ctx: UpstreamContext, failures: string[], label: string, reason: string) {
+  ctx.skipped?.push({ target: label, reason });
+  failures.push(`${label}: ${reason}`);
+}
+
+const AVAILABILITY = new Set(["server_error", "overloaded", "timeout", "connection", "rate_limited"]);
+
+/**
+ * The error a client sees once every attempt failed: providers are named, their URLs and keys never are. A policy
+ * whose every target is down answers 503 naming the policy and each target's failure.
+ */
+export function toClientError(error: UpstreamError | null, plan: Plan, failures: string[] = []): AppError {
+  const several = plan.targets.length > 1 || failures.length > 1;
+  if (!error || (several && plan.policy && AVAILABILITY.has(error.kind) && error.kind !== "rate_limited")) {
+    const what = plan.policy ? `policy '${plan.policy.name}'` : `'${plan.requested}'`;
+    const detail = failures.length > 0 ? `: ${failures.join("; ")}` : "";
+    return new AppError(503, "no_available_target", `No target of ${what} is available${detail}`);
+  }
+  const provider = plan.targets.length === 1 ? `provider '${plan.targets[0]!.provider.name}'` : `every target of '${plan.requested}'`;
+  switch (error.kind) {
+    case "rate_limited":
+      return new AppError(429, "upstream_rate_limited", `Rate limited by ${provider}: ${error.message}`, {
+        headers: { "retry-after": String(Math.max(1, Math.ceil((error.retryAfterMs ?? 1_000) / 1000))) },
+      });
+    case "timeout":
+      return new AppError(504, "upstream_timeout", `Timed out waiting for ${provider}`);
+    case "context_length":
+      return new AppError(400, "context_length_exceeded", error.message, { param: "messages" });
+    case "content_filter":
+      return new AppError(400, "content_filter", `The request was refused by ${provider}'s content filter: ${error.message}`);
+    case "bad_request":
+      return new AppError(400, "upstream_bad_request", `${provider} rejected the request: ${error.message}`);
+    case "auth":
+      return new AppError(502, "upstream_auth_failed", `${provider} rejected its configured credentials`);
+    case "not_found":
+      return new AppError(502, "upstream_model_not_found", `${provider} does not serve the model: ${error.message}`);
+    default:
+      return new AppError(502, "upstream_error", `${provider} failed: ${error.message}`);
+  }
+}
+
+/** Sends one exchange; a non-2xx status becomes the adapter's classified UpstreamError. */
+export async function send(
+  transport: Transport,
+  adapter: ProviderAdapter,
+  spec: { url: string; headers: Record<string, string>; body: string },
+  signal: AbortSignal,
+  allowPrivate: boolean,
+): Promise<TransportResponse> {
+  const response = await transport.request({ url: spec.url, method: "POST", headers: spec.headers, body: spec.body, signal, allowPrivate });
+  if (response.status >= 200 && response.status < 300) return response;
+  const text = await response.text().catch(() => "");
+  throw adapter.classifyError(response.status, text, response.headers);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
