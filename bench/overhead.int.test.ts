@@ -26,7 +26,7 @@ const modes = ["", "stream_"];
 const perPhase = ["rps", "p50_ms", "p99_ms"];
 
 describe("bench/overhead.ts --quick", () => {
-  it("prints one JSON object with every figure as a finite positive number", { timeout: 180_000 }, async () => {
+  it("prints one JSON object with every figure as a finite number (positive where it is a measurement)", { timeout: 180_000 }, async () => {
     const { code, stdout, stderr } = await runQuick();
     expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout) as Record<string, unknown>; // stdout is the JSON object and nothing else
@@ -37,7 +37,9 @@ describe("bench/overhead.ts --quick", () => {
     for (const key of required) {
       const value = report[key];
       expect(typeof value, key).toBe("number");
-      expect(Number.isFinite(value) && (value as number) > 0, `${key} = ${String(value)}`).toBe(true);
+      expect(Number.isFinite(value), `${key} = ${String(value)}`).toBe(true);
+      // "Added" figures are differences of two noisy medians and may dip below zero on a busy machine.
+      if (!key.includes("_added_")) expect(value as number, key).toBeGreaterThan(0);
     }
 
     expect(report.machine).toMatchObject({ cpus: expect.any(Number), node: process.version });
