@@ -8,7 +8,7 @@ import type { GatewayConfig } from "../gateway/config";
 import { AppError } from "../gateway/errors";
 import type { ChatRequest } from "../providers/types";
 import { hashedNgrams } from "./classifier/features";
-import type { RouteRecord } from "./explain";
+import { describeDecision, type RouteRecord } from "./explain";
 import { UNKNOWN_HEALTH, type TargetHealth } from "./health";
 import { decide, noTarget, prepareCall, type RoutingServices } from "./resolve";
 import type { Target } from "./types";
@@ -57,6 +57,7 @@ export function dryRun(config: GatewayConfig, key: AuthContext, request: ChatReq
     random: options.random ?? Math.random,
     health: options.health ?? (() => UNKNOWN_HEALTH),
     minSamples: 5,
+    estimateAll: true,
   });
   const first = decision.candidates[0];
   let error: DryRunResult["error"] = null;
@@ -72,14 +73,7 @@ export function dryRun(config: GatewayConfig, key: AuthContext, request: ChatReq
     difficulty: decision.difficulty,
     promptTokens: prepared.facts.profile.promptTokens,
     chosen: first ? { target: first.label, ...(first.tier !== undefined ? { tier: first.tier } : {}), estimatedCostUsd: first.estimatedCostUsd } : null,
-    candidates: decision.candidates.map((c) => ({
-      target: c.label,
-      ...(c.tier !== undefined ? { tier: c.tier } : {}),
-      estimatedCostUsd: c.estimatedCostUsd,
-      notes: c.notes,
-      ...(c.demoted.length > 0 ? { demoted: c.demoted } : {}),
-    })),
-    rejected: decision.rejected.map((r) => ({ target: r.label, reasons: r.reasons })),
+    ...describeDecision(decision),
     estimatedCostUsd: decision.estimatedCostUsd,
     maxCostUsd: decision.constraints.maxCostUsd,
     error,

@@ -5,6 +5,7 @@
  * next to it (`attempts`), and counted in `x-switchyard-attempts`.
  */
 import type { AttemptRecord, SkippedTarget } from "./execute";
+import type { RouteDecision } from "./plan";
 import type { Plan } from "./resolve";
 import { targetLabel, type Target } from "./types";
 
@@ -18,7 +19,7 @@ export interface RouteRecord {
   rule?: string | null;
   /** The cascade tier of the final target. */
   tier?: number;
-  difficulty?: NonNullable<NonNullable<Plan["decision"]>["difficulty"]>;
+  difficulty?: NonNullable<RouteDecision["difficulty"]>;
   candidates?: Array<{ target: string; tier?: number; estimatedCostUsd: number | null; notes: string[]; demoted?: string[] }>;
   rejected?: Array<{ target: string; reasons: string[] }>;
   skipped?: SkippedTarget[];
@@ -28,6 +29,20 @@ export interface RouteRecord {
   overBudget?: boolean;
   /** Hashed prompt features for a learned cascade classifier (never the prompt). */
   features?: string;
+}
+
+/** A decision's candidates and rejections as recorded (targets by label). */
+export function describeDecision(decision: RouteDecision): Required<Pick<RouteRecord, "candidates" | "rejected">> {
+  return {
+    candidates: decision.candidates.map((c) => ({
+      target: c.label,
+      ...(c.tier !== undefined ? { tier: c.tier } : {}),
+      estimatedCostUsd: c.estimatedCostUsd,
+      notes: c.notes,
+      ...(c.demoted.length > 0 ? { demoted: c.demoted } : {}),
+    })),
+    rejected: decision.rejected.map((r) => ({ target: r.label, reasons: r.reasons })),
+  };
 }
 
 /** The route JSON of a call that ended on `final` (null: it failed before any target answered). */
@@ -46,14 +61,7 @@ export function routeRecord(plan: Plan, final: Target | "cache" | null, extra: {
     if (decision.difficulty) record.difficulty = decision.difficulty;
     const tier = decision.candidates.find((c) => c.label === label)?.tier;
     if (tier !== undefined) record.tier = tier;
-    record.candidates = decision.candidates.map((c) => ({
-      target: c.label,
-      ...(c.tier !== undefined ? { tier: c.tier } : {}),
-      estimatedCostUsd: c.estimatedCostUsd,
-      notes: c.notes,
-      ...(c.demoted.length > 0 ? { demoted: c.demoted } : {}),
-    }));
-    record.rejected = decision.rejected.map((r) => ({ target: r.label, reasons: r.reasons }));
+    Object.assign(record, describeDecision(decision));
     record.estimatedCostUsd = decision.estimatedCostUsd;
     record.maxCostUsd = decision.constraints.maxCostUsd;
     if (decision.constraints.maxCostUsd !== null && extra.costUsd !== undefined && Number(extra.costUsd) > decision.constraints.maxCostUsd) {

@@ -38,7 +38,11 @@ describe("routing under upstream faults", () => {
 
   const ask = (model: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) =>
     chat(app, key, { model, messages: [{ role: "user", content: prompt() }], ...extra }, headers);
-  const attemptsOf = async (result: { headers: Headers }) => (await callRow(app, result)).attempts as unknown as AttemptRecord[];
+  const attemptsOf = async (result: { headers: Headers; status: number; body: unknown }) => {
+    const row = await callRow(app, result);
+    expect(row.attempts, `${result.status} ${JSON.stringify(result.body).slice(0, 300)}`).not.toBeNull();
+    return row.attempts as unknown as AttemptRecord[];
+  };
   const routeOf = async (result: { headers: Headers }) => (await callRow(app, result)).route as unknown as RouteRecord;
   /** Idle providers answer at once; streams are read to the end. */
   const stream = (model: string) => ask(model, { stream: true, messages: [{ role: "user", content: prompt("[[sim:tokens=40]] tell me a story") }] });

@@ -56,7 +56,8 @@ function makeTarget(id: string, spec: ModelSpec = {}): Target {
 }
 
 function profile(over: Partial<RequestProfile> = {}): RequestProfile {
-  return { promptTokens: 100, maxOutputTokens: null, needs: new Set(), stream: false, lastUserText: "hello", allText: "hello", ...over };
+  const promptTokens = over.promptTokens ?? 100;
+  return { promptTokens, promptTokensAtMost: promptTokens, maxOutputTokens: null, needs: new Set(), stream: false, lastUserText: "hello", allText: "hello", ...over };
 }
 
 function facts(over: Partial<RequestFacts> = {}, p: Partial<RequestProfile> = {}): RequestFacts {

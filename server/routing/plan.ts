@@ -62,6 +62,11 @@ export interface PlannerEnv {
   estimateCostUsd: (target: Target, usage: { input: number; output: number }) => number | null;
   /** Samples a live statistic needs before it is trusted. */
   minSamples: number;
+  /**
+   * Estimate every candidate's cost (dry runs). Otherwise estimates — a tokenizer pass over the prompt — are made
+   * only where they decide something: a cost ceiling, or the cheapest strategy.
+   */
+  estimateAll?: boolean;
 }
 
 /** The constraints in force for this call: the policy's, tightened by the request's overrides. */
@@ -88,6 +93,7 @@ export interface Candidate {
   label: string;
   /** Cascade tier (index in the policy's targets). */
   tier?: number;
+  /** USD for this request; null when the price is unknown or no estimate was needed. */
   estimatedCostUsd: number | null;
   /** Why it is ranked where it is. */
   notes: string[];
@@ -111,7 +117,7 @@ export interface RouteDecision {
   rejected: Rejected[];
   fallbacks: { contextLength: Candidate[]; contentFilter: Candidate[] };
   constraints: EffectiveConstraints;
-  /** Estimated cost on the first candidate (USD), null when unknown or when nothing is eligible. */
+  /** Estimated cost on the first candidate (USD), null when unknown, not needed (see `estimateAll`) or nothing is eligible. */
   estimatedCostUsd: number | null;
 }
 
@@ -177,10 +183,13 @@ export function hardReasons(target: Target, constraints: EffectiveConstraints, f
   }
   const model = target.model;
   if (model) {
-    const prompt = facts.profile.promptTokens;
     const output = constraints.maxOutputTokens ?? 0;
-    if (model.contextWindow !== null && prompt + output > model.contextWindow) {
-      reasons.push(`prompt ${prompt} + output ${output} tokens exceed the context window of ${model.contextWindow}`);
+    // Count tokens only when the cheap bound does not already show the prompt fits.
+    if (model.contextWindow !== null && facts.profile.promptTokensAtMost + output > model.contextWindow) {
+      const prompt = facts.profile.promptTokens;
+      if (prompt + output > model.contextWindow) {
+        reasons.push(`prompt ${prompt} + output ${output} tokens exceed the context window of ${model.contextWindow}`);
+      }
     }
     if (constraints.maxOutputTokens !== null && model.maxOutput !== null && constraints.maxOutputTokens > model.maxOutput) {
       reasons.push(`max output ${constraints.maxOutputTokens} tokens exceeds the model's ${model.maxOutput}`);
@@ -258,6 +267,8 @@ export function planRoute(input: PlanInput, env: PlannerEnv): RouteDecision {
   entries.push(...input.requestFallbacks.map((t) => ({ ref: targetLabel(t), target: t, origin: "request" as const })));
 
   // 2. Hard constraints.
+  const costs = env.estimateAll === true || constraints.maxCostUsd !== null || order === "cheapest";
+  const costOf = (t: Target) => (costs ? estimate(t, constraints, facts, env) : null);
   const eligible: Candidate[] = [];
   for (const entry of entries) {
     const label = typeof entry.target === "string" ? entry.ref : targetLabel(entry.target);
@@ -276,7 +287,7 @@ export function planRoute(input: PlanInput, env: PlannerEnv): RouteDecision {
       target: entry.target,
       label,
       ...(entry.tier !== undefined ? { tier: entry.tier } : {}),
-      estimatedCostUsd: estimate(entry.target, constraints, facts, env),
+      estimatedCostUsd: costOf(entry.target),
       notes: [],
       demoted: softReasons(entry.target, constraints, env),
       origin: entry.origin,
@@ -329,7 +340,7 @@ export function planRoute(input: PlanInput, env: PlannerEnv): RouteDecision {
         rejected.push({ label: `${label} (fallback)`, reasons });
         continue;
       }
-      out.push({ target: resolved, label, estimatedCostUsd: estimate(resolved, constraints, facts, env), notes: ["fallback"], demoted: softReasons(resolved, constraints, env), origin: "policy" });
+      out.push({ target: resolved, label, estimatedCostUsd: costOf(resolved), notes: ["fallback"], demoted: softReasons(resolved, constraints, env), origin: "policy" });
     }
     return out;
   };

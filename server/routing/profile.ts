@@ -11,6 +11,11 @@ import type { ChatMessage, ChatRequest } from "../providers/types";
 export interface RequestProfile {
   /** Prompt tokens (o200k_base, with chat framing), counted on first read. */
   readonly promptTokens: number;
+  /**
+   * A cheap bound that is never below `promptTokens` (a token is at least one UTF-8 byte): a prompt whose bound
+   * fits a context window needs no tokenizer pass to know it fits.
+   */
+  readonly promptTokensAtMost: number;
   /** The output cap the request sets (max_completion_tokens, else max_tokens), null when it sets none. */
   readonly maxOutputTokens: number | null;
   /** Capabilities the request itself needs. */
@@ -24,6 +29,7 @@ export interface RequestProfile {
 
 export function profileRequest(request: ChatRequest): RequestProfile {
   let tokens: number | null = null;
+  let bound: number | null = null;
   let all: string | null = null;
   const needs = new Set<Requirement>();
   if ((request.tools?.length ?? 0) > 0 || (request.functions?.length ?? 0) > 0) needs.add("tools");
@@ -38,6 +44,10 @@ export function profileRequest(request: ChatRequest): RequestProfile {
       tokens ??= estimatePromptTokens(request.messages, request.tools);
       return tokens;
     },
+    get promptTokensAtMost() {
+      bound ??= tokens ?? promptBytes(request);
+      return bound;
+    },
     maxOutputTokens: request.max_completion_tokens ?? request.max_tokens ?? null,
     needs,
     stream: request.stream === true,
@@ -47,6 +57,22 @@ export function profileRequest(request: ChatRequest): RequestProfile {
       return all;
     },
   };
+}
+
+/** UTF-8 bytes of everything the tokenizer would count, plus its fixed costs (framing, images). */
+function promptBytes(request: ChatRequest): number {
+  let total = 3 + 3 * request.messages.length;
+  for (const message of request.messages) {
+    const content = message.content;
+    if (typeof content === "string") total += Buffer.byteLength(content);
+    else if (Array.isArray(content)) {
+      for (const part of content) total += part.type === "text" ? Buffer.byteLength(part.text) : part.type === "image_url" ? 85 : 0;
+    }
+    const calls = (message as { tool_calls?: unknown[] }).tool_calls;
+    if (calls) total += Buffer.byteLength(JSON.stringify(calls));
+  }
+  if (request.tools && request.tools.length > 0) total += Buffer.byteLength(JSON.stringify(request.tools));
+  return total;
 }
 
 function hasImage(message: ChatMessage): boolean {

@@ -5,8 +5,7 @@
  * outside the key's allow-list are a 403.
  *
  * `routeCall` is the data plane's path: live health, the request's own needs and overrides, learned classifiers.
- * `resolvePlan` is the synchronous form for callers without a live request context (batch lines, tests): the same
- * planner with no health data, or the policy's chain in order when no request is given.
+ * `resolvePlan` is the synchronous form for callers without a live request context (batch lines).
  */
 import { DEFAULT_RETRY, type PolicyDocument, type RetryPolicy, type TargetRef } from "@/lib/policy";
 import type { AuthContext } from "../gateway/auth";
@@ -109,30 +108,11 @@ export function resolveTarget(org: OrgConfig, providerName: string, modelId: str
 }
 
 /**
- * The synchronous plan: with a request, the planner runs (no live health); without one, a policy's targets are
- * taken in order (those that resolve).
+ * The synchronous plan, for callers without a live request context (batch lines): a direct model, or the policy's
+ * targets in chain order (those that resolve), with the policy's retry rules.
  */
-export function resolvePlan(config: GatewayConfig, auth: AuthContext, requested: string, request?: ChatRequest): Plan {
+export function resolvePlan(config: GatewayConfig, auth: AuthContext, requested: string): Plan {
   const { org, named } = lookup(config, auth, requested);
-  if (request) {
-    const facts = requestFacts(auth, request, new Headers());
-    const document = named.policy?.document ?? null;
-    const decision = planRoute(
-      {
-        requested,
-        policyName: named.policy?.name ?? null,
-        document,
-        ...(named.target ? { direct: named.target } : {}),
-        resolve: (ref) => resolveTarget(org, ref.provider, ref.model),
-        requestFallbacks: [],
-        overrides: {},
-        facts,
-        ...(document?.strategy === "cascade" ? { classifier: cascadeHeuristic(document) } : {}),
-      },
-      { now: Date.now(), random: Math.random, health: () => UNKNOWN_HEALTH, estimateCostUsd, minSamples: 5 },
-    );
-    return buildPlan(requested, named.policy ?? null, org, decision, null, null);
-  }
   if (named.target) return buildPlan(requested, null, org, null, [named.target], null);
   const targets = named.policy.document.targets.map((ref) => resolveTarget(org, ref.provider, ref.model)).filter((t): t is Target => typeof t !== "string");
   if (targets.length === 0) {
@@ -219,6 +199,7 @@ export interface DecideEnv {
   random: () => number;
   health: (target: Target) => TargetHealth;
   minSamples: number;
+  estimateAll?: boolean;
 }
 
 /** Runs the planner for a prepared call; `features` are set for learned cascade policies. */
@@ -249,7 +230,7 @@ export function decide(prepared: PreparedCall, auth: AuthContext, env: DecideEnv
     facts: prepared.facts,
     ...(classifier ? { classifier } : {}),
   };
-  const decision = planRoute(input, { now: env.now, random: env.random, health: env.health, estimateCostUsd, minSamples: env.minSamples });
+  const decision = planRoute(input, { now: env.now, random: env.random, health: env.health, estimateCostUsd, minSamples: env.minSamples, estimateAll: env.estimateAll ?? false });
   return { decision, features };
 }
 

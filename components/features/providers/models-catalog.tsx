@@ -74,6 +74,7 @@ export function ModelsCatalog() {
     {
       accessorKey: "id",
       header: "Model",
+      meta: { className: "min-w-56" },
       cell: ({ row }) => (
         <div className="min-w-0">
           <div className="font-medium text-slate-900">{row.original.name}</div>
@@ -85,7 +86,6 @@ export function ModelsCatalog() {
     },
     { id: "input", header: "Input / 1M", accessorFn: (m) => Number(m.prices.input), cell: ({ row }) => formatUsd(row.original.prices.input), meta: { className: "text-right tabular-nums" } },
     { id: "output", header: "Output / 1M", accessorFn: (m) => Number(m.prices.output), cell: ({ row }) => formatUsd(row.original.prices.output), meta: { className: "text-right tabular-nums" } },
-    { id: "cacheRead", header: "Cached / 1M", accessorFn: (m) => Number(m.prices.cacheRead ?? -1), cell: ({ row }) => formatUsd(row.original.prices.cacheRead ?? null), meta: { className: "text-right tabular-nums" } },
     { accessorKey: "contextWindow", header: "Context", cell: ({ row }) => formatTokens(row.original.contextWindow), meta: { className: "text-right tabular-nums" } },
     {
       id: "capabilities",
