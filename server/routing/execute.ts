@@ -20,6 +20,7 @@ import { getAdapter } from "../providers/registry";
 import { TransportError, type Transport, type TransportResponse } from "../providers/transport";
 import { UpstreamError, type ChatRequest, type ProviderConfig as AdapterConfig, type ProviderKind, type UpstreamTarget } from "../providers/types";
 import { AppError } from "../gateway/errors";
+import { planPromptCache } from "../cache/prompt-cache";
 import type { Plan } from "./resolve";
 import { targetId, targetLabel, type Target } from "./types";
 
@@ -138,7 +139,9 @@ export async function withFallback<T>(
     }
     const adapter = adapterFor(target);
     const upstream = upstreamTarget(target);
-    const prepared = plan.prepare?.(target) ?? { prepare: (request: ChatRequest) => request, dropParams: plan.dropParams };
+    const planned = plan.prepare?.(target) ?? { prepare: (request: ChatRequest) => request, dropParams: plan.dropParams };
+    // Provider prompt caching is planned per attempt: breakpoints and cache keys depend on the target's protocol.
+    const prepared = { ...planned, prepare: (request: ChatRequest) => planPromptCache(planned.prepare(request), { protocol: adapter.protocol, model: target.modelId }) };
     let error: UpstreamError | null = null;
     let waited = 0;
     for (let n = 1; n <= retry.maxAttempts; n++) {
