@@ -41,23 +41,35 @@ export async function createSnapshotHolder<T>(options: {
   const { load, readVersion, log } = options;
   let version = await readVersion();
   let snapshot = await load(version);
-  let running: Promise<void> | null = null;
   const listeners: Array<(snapshot: T) => void> = [];
-  const refresh = () => {
-    running ??= (async () => {
-      try {
-        const latest = await readVersion();
-        if (latest !== version) {
-          snapshot = await load(latest);
-          version = latest;
-          for (const listener of listeners) listener(snapshot);
-        }
-      } catch (error) {
-        log.warn({ err: error }, "config snapshot refresh failed; serving the previous snapshot");
-      } finally {
-        running = null;
+  const reload = async () => {
+    try {
+      const latest = await readVersion();
+      if (latest !== version) {
+        snapshot = await load(latest);
+        version = latest;
+        for (const listener of listeners) listener(snapshot);
       }
-    })();
+    } catch (error) {
+      log.warn({ err: error }, "config snapshot refresh failed; serving the previous snapshot");
+    }
+  };
+  // At most one reload runs and one waits. A caller that bumped the version must not be handed a reload that read
+  // the version before its bump, so a refresh during a reload queues a fresh one (shared by all who ask meanwhile).
+  let running: Promise<void> | null = null;
+  let queued: Promise<void> | null = null;
+  const refresh = (): Promise<void> => {
+    if (queued) return queued;
+    if (running) {
+      queued = running.then(() => {
+        queued = null;
+        return refresh();
+      });
+      return queued;
+    }
+    running = reload().finally(() => {
+      running = null;
+    });
     return running;
   };
   const timer = setInterval(refresh, options.intervalMs ?? 1_000);
