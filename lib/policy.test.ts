@@ -59,3 +59,23 @@ describe("policyDocument", () => {
     expect(spec.safeParse({ strategy: "cheapest", targets: [t("a")] }).success).toBe(false);
   });
 });
+
+describe("compression and task caps", () => {
+  it("accepts a compression block and caps per task type, on every strategy", () => {
+    const doc = {
+      strategy: "cheapest",
+      targets: [t("a")],
+      compression: { whitespace: true, dedupe: false, trimHistory: { maxTokens: 8000, keepLastMessages: 4 } },
+      parameters: { maxTokens: 4096, maxTokensByTask: { classification: 16, "my-task": 200 }, taskRules: [{ when: { metadata: { kind: "x" } }, task: "my-task" }], taskCues: false },
+    };
+    expect(policyDocument.safeParse(doc).error?.issues ?? []).toEqual([]);
+    expect(policyDocument.parse({ targets: [t("a")], compression: {} }).compression).toEqual({});
+  });
+
+  it("rejects unknown compression fields, tiny history budgets and malformed task names", () => {
+    expect(policyDocument.safeParse({ targets: [t("a")], compression: { summarize: true } }).success).toBe(false);
+    expect(policyDocument.safeParse({ targets: [t("a")], compression: { trimHistory: { maxTokens: 10 } } }).success).toBe(false);
+    expect(policyDocument.safeParse({ targets: [t("a")], parameters: { maxTokensByTask: { "Bad Name": 5 } } }).success).toBe(false);
+    expect(policyDocument.safeParse({ targets: [t("a")], parameters: { maxTokensByTask: { classification: 0 } } }).success).toBe(false);
+  });
+});

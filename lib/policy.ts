@@ -8,7 +8,8 @@
  * - `constraints`: required capabilities, max cost per query, latency budget, allowed/denied providers and regions;
  * - `retry`: which failures retry, how often and how long to wait, and which ones fall back to the next target;
  * - `fallbacks`: separate chains for context-length-exceeded (longer-context models) and content-filter refusals;
- * - `parameters`: a max_tokens cap, a default temperature, and params to drop per target.
+ * - `parameters`: a max_tokens cap (also per task type), a default temperature, and params to drop per target;
+ * - `compression`: prompt compression (lossless steps, and opt-in lossy history trimming).
  * The gateway's planner (server/routing/plan.ts) reads these fields; `policyTargetRefs` lists every reference a
  * document makes, for editors and validators.
  */
@@ -173,14 +174,51 @@ export const fallbacksSchema = z.strictObject({
 
 const paramName = z.string().min(1).max(64);
 
+/**
+ * A task type for `parameters.maxTokensByTask` (server/optimize/README.md): the built-in cues recognise
+ * `classification` and `extraction`; `taskRules` and the `x-switchyard-task` header may name any.
+ */
+export const taskName = z.string().regex(/^[a-z][a-z0-9_-]{0,63}$/, "lower-case letters, digits, '_' or '-'");
+
 export const parametersSchema = z.strictObject({
   /** Cap on max_tokens / max_completion_tokens (a request asking for more is lowered to it; absent, it is set). */
   maxTokens: z.number().int().positive().max(10_000_000).optional(),
+  /**
+   * Caps per task type, applied like `maxTokens` (the smaller of the two wins) when the request is recognised as
+   * that task: by the `x-switchyard-task` header, else the first matching `taskRules` entry, else built-in cues.
+   */
+  maxTokensByTask: z.record(taskName, z.number().int().positive().max(10_000_000)).optional(),
+  /** Rules naming a request's task type (first match wins), checked before the built-in cues. */
+  taskRules: z.array(z.strictObject({ when: condition, task: taskName })).max(64).optional(),
+  /** Cues off: only the header and `taskRules` name a task. */
+  taskCues: z.boolean().optional(),
   /** Temperature used when the request sets none. */
   temperature: z.number().min(0).max(2).optional(),
   /** Params dropped for one target ("provider/model") or every model of a provider ("provider"). */
   dropParams: z.record(z.string().min(1).max(400), z.array(paramName).max(64)).optional(),
 });
+
+/**
+ * Prompt compression (server/optimize/compress.ts). Absent = off: a policy's prompts are sent as the client wrote
+ * them. Present, the lossless steps default on; the lossy one (`trimHistory`) runs only when configured.
+ */
+export const compressionSchema = z.strictObject({
+  /** Lossless: line endings, trailing spaces, runs of spaces and blank lines (never in code or indented lines). Default true. */
+  whitespace: z.boolean().optional(),
+  /** Lossless: repeated system messages, adjacent identical messages, repeated paragraphs of system text. Default true. */
+  dedupe: z.boolean().optional(),
+  /**
+   * LOSSY, opt-in: when the prompt exceeds `maxTokens`, the oldest conversation turns are dropped (system messages
+   * and the last `keepLastMessages` messages are kept) and a system marker says how much was omitted.
+   */
+  trimHistory: z
+    .strictObject({
+      maxTokens: z.number().int().min(64).max(10_000_000),
+      keepLastMessages: z.number().int().min(1).max(1_000).optional(),
+    })
+    .optional(),
+});
+export type CompressionPolicy = z.infer<typeof compressionSchema>;
 
 const common = {
   targets: z.array(targetRef).min(1).max(32),
@@ -192,6 +230,7 @@ const common = {
   retry: retrySchema.optional(),
   fallbacks: fallbacksSchema.optional(),
   parameters: parametersSchema.optional(),
+  compression: compressionSchema.optional(),
 };
 
 /** `ordered`: the targets in order, falling back on retryable failures. */

@@ -1,5 +1,5 @@
 "use client";
-import { Database, Gauge, KeyRound, List, PiggyBank, ReceiptText, ScrollText, Server, Settings, ShieldCheck, Users, Wallet, type LucideIcon } from "lucide-react";
+import { Database, FlaskConical, Gauge, KeyRound, List, PiggyBank, ReceiptText, ScrollText, Server, Settings, ShieldCheck, Users, Wallet, type LucideIcon } from "lucide-react";
 import Link from "next/link";
 import { usePathname } from "next/navigation";
 import { allows, type AccessLevel, type Role } from "@/lib/roles";
@@ -23,6 +23,7 @@ export const NAV_ITEMS: readonly NavItem[] = [
   { href: "/providers", label: "Providers & models", access: "admin", icon: Server },
   { href: "/policies", label: "Policies", access: "member", icon: ShieldCheck },
   { href: "/keys", label: "API keys", access: "member", icon: KeyRound },
+  { href: "/playground", label: "Playground", access: "developer", icon: FlaskConical },
   { href: "/teams", label: "Teams & users", access: "admin", icon: Users },
   { href: "/audit", label: "Audit log", access: "admin", icon: ScrollText },
   { href: "/settings", label: "Settings", access: "member", icon: Settings },

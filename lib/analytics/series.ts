@@ -47,6 +47,8 @@ export interface SeriesRow {
   savingsPromptCacheUsd: string;
   savingsBatchUsd: string;
   savingsCapsUsd: string;
+  /** Absent in rows from before the compression lever existed. */
+  savingsCompressionUsd?: string;
 }
 
 /** A chart point: numbers only (Recharts plots numbers); `t` is epoch ms. */
@@ -62,9 +64,10 @@ export interface SeriesPoint {
   promptCache: number;
   batch: number;
   caps: number;
+  compression: number;
 }
 
-const ZERO_ROW = { calls: 0, errors: 0, cacheHits: 0, cost: 0, baseline: 0, routing: 0, cache: 0, promptCache: 0, batch: 0, caps: 0 };
+const ZERO_ROW = { calls: 0, errors: 0, cacheHits: 0, cost: 0, baseline: 0, routing: 0, cache: 0, promptCache: 0, batch: 0, caps: 0, compression: 0 };
 
 /**
  * Every bucket of the window, in order, with rows summed into their bucket (rows outside the window are ignored).
@@ -76,7 +79,7 @@ export function fillSeries(rows: readonly SeriesRow[], window: RangeWindow): Ser
   const count = Math.round((window.to.getTime() - from) / size);
   const sums = Array.from({ length: count }, () => ({
     calls: 0, errors: 0, cacheHits: 0,
-    money: [0n, 0n, 0n, 0n, 0n, 0n, 0n] as bigint[],
+    money: [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n] as bigint[],
   }));
   for (const row of rows) {
     const index = Math.floor((row.time.getTime() - from) / size);
@@ -85,12 +88,12 @@ export function fillSeries(rows: readonly SeriesRow[], window: RangeWindow): Ser
     slot.calls += row.calls;
     slot.errors += row.errors;
     slot.cacheHits += row.cacheHits;
-    const money = [row.costUsd, row.baselineCostUsd, row.savingsRoutingUsd, row.savingsCacheUsd, row.savingsPromptCacheUsd, row.savingsBatchUsd, row.savingsCapsUsd];
+    const money = [row.costUsd, row.baselineCostUsd, row.savingsRoutingUsd, row.savingsCacheUsd, row.savingsPromptCacheUsd, row.savingsBatchUsd, row.savingsCapsUsd, row.savingsCompressionUsd ?? "0"];
     money.forEach((value, i) => (slot.money[i]! += parseDecimal(value)));
   }
   return sums.map((slot, i) => {
-    const [cost, baseline, routing, cache, promptCache, batch, caps] = slot.money.map((units) => Number(decimalToString(units)));
-    return { ...ZERO_ROW, t: from + i * size, calls: slot.calls, errors: slot.errors, cacheHits: slot.cacheHits, cost: cost!, baseline: baseline!, routing: routing!, cache: cache!, promptCache: promptCache!, batch: batch!, caps: caps! };
+    const [cost, baseline, routing, cache, promptCache, batch, caps, compression] = slot.money.map((units) => Number(decimalToString(units)));
+    return { ...ZERO_ROW, t: from + i * size, calls: slot.calls, errors: slot.errors, cacheHits: slot.cacheHits, cost: cost!, baseline: baseline!, routing: routing!, cache: cache!, promptCache: promptCache!, batch: batch!, caps: caps!, compression: compression! };
   });
 }
 

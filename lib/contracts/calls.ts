@@ -3,7 +3,7 @@ import { z } from "zod";
 import { id, pageInput } from "./common";
 
 export const STATUS_CLASSES = ["2xx", "4xx", "5xx"] as const;
-export const CACHE_OUTCOMES = ["hit", "semantic-hit", "miss", "bypass", "shadow", "none"] as const;
+export const CACHE_OUTCOMES = ["hit", "semantic-hit", "miss", "bypass", "shadow", "replay", "none"] as const;
 
 const dimension = z.string().trim().min(1).max(256).optional();
 

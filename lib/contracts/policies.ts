@@ -29,3 +29,13 @@ export type PolicyUpdateInput = z.input<typeof policyUpdateInput>;
 export const policyValidateInput = z.object({ document: z.unknown() });
 
 export const policyRollbackInput = z.object({ id, version: z.number().int().min(1) });
+
+/** Simulate a request against a saved policy: where it would go and what it would cost, without calling upstream. */
+export const policyDryRunInput = z.object({
+  id,
+  system: optionalText(100_000),
+  prompt: z.string().trim().min(1, "required").max(100_000),
+  maxTokens: z.number().int().min(1).max(10_000_000).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+});
+export type PolicyDryRunInput = z.input<typeof policyDryRunInput>;

@@ -33,6 +33,7 @@ const EXPECTED: Record<string, AccessLevel> = {
   "policies.get": "member",
   "policies.versions": "member",
   "policies.validate": "member",
+  "policies.dryRun": "member",
   "policies.create": "admin",
   "policies.update": "admin",
   "policies.rollback": "admin",
@@ -73,6 +74,8 @@ const EXPECTED: Record<string, AccessLevel> = {
   "cacheRules.bumpNamespace": "admin",
   "cacheRules.purge": "admin",
   "cacheRules.stats": "member",
+  "playground.options": "developer",
+  "playground.send": "developer",
 };
 
 const procedures = Object.keys(appRouter._def.procedures).sort();

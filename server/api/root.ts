@@ -10,6 +10,7 @@ import { cacheRulesRouter } from "./routers/cache-rules";
 import { callsRouter } from "./routers/calls";
 import { meRouter } from "./routers/me";
 import { modelsRouter } from "./routers/models";
+import { playgroundRouter } from "./routers/playground";
 import { policiesRouter } from "./routers/policies";
 import { providersRouter } from "./routers/providers";
 import { settingsRouter } from "./routers/settings";
@@ -33,6 +34,7 @@ export const appRouter = router({
   analytics: analyticsRouter,
   budgets: budgetsRouter,
   cacheRules: cacheRulesRouter,
+  playground: playgroundRouter,
 });
 
 export type AppRouter = typeof appRouter;

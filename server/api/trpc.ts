@@ -36,7 +36,16 @@ export interface Context {
 
 export type AuthedContext = Context & { user: SessionUser };
 
-const t = initTRPC.context<Context>().create({
+/** Per-procedure options, set with `.meta({...})`. */
+export interface ProcedureMeta {
+  /**
+   * false for a mutation that changes no configuration (a playground send: POST for the cross-site checks, but
+   * nothing for the gateways to reload), so it does not bump the config version.
+   */
+  changesConfig?: boolean;
+}
+
+const t = initTRPC.context<Context>().meta<ProcedureMeta>().create({
   transformer: superjson,
   errorFormatter({ shape, error }) {
     const internal = error.code === "INTERNAL_SERVER_ERROR";
@@ -88,10 +97,11 @@ const withErrorPolicy = t.middleware(async ({ next }) => {
 /**
  * Every successful mutation bumps the config version once its transaction has committed, so gateways reload
  * (and this instance's snapshot is current before the answer leaves). One rule in one place: no router can forget.
+ * The one opt-out is explicit: `.meta({ changesConfig: false })`.
  */
-const bumpAfterMutation = t.middleware(async ({ ctx, type, next }) => {
+const bumpAfterMutation = t.middleware(async ({ ctx, type, meta, next }) => {
   const result = await next();
-  if (type === "mutation" && result.ok) await configChanged(ctx.rt);
+  if (type === "mutation" && result.ok && meta?.changesConfig !== false) await configChanged(ctx.rt);
   return result;
 });
 

@@ -13,8 +13,8 @@
  * - OpenAI caches prompts of 1024 tokens or more automatically, routing by a prefix hash; `prompt_cache_key` keeps
  *   requests that share a long stable prefix (tools and system prompt) on the same cache shard. It is derived from
  *   that prefix when the client set none. Other OpenAI-protocol providers drop the parameter (see the registry).
- * - Gemini: implicit caching applies to 2.5+ models without any marker; explicit `cachedContents` need the adapter
- *   to send `cachedContent` and leave the cached prefix out, which it does not do yet, so the request is unchanged.
+ * - Gemini: implicit caching applies to 2.5+ models without any marker, so the request is unchanged here; explicit
+ *   `cachedContents` involve I/O and a break-even decision, and live in gemini-context.ts.
  */
 import type { ChatMessage, ChatRequest, Protocol, TextPart, UserContentPart } from "../providers/types";
 import { estimatePromptTokens } from "../gateway/tokens";

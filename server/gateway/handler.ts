@@ -8,6 +8,7 @@ import { createTransport } from "../providers/transport";
 import { createAuthenticator } from "./auth";
 import type { Gateway } from "./context";
 import { createResponseCache } from "../cache/response-cache";
+import { registerPlayground } from "./playground";
 import { batches } from "./endpoints/batches";
 import { chatCompletions } from "./endpoints/chat";
 import { embeddings } from "./endpoints/embeddings";
@@ -16,6 +17,7 @@ import { messages } from "./endpoints/messages";
 import { getModel, listModels } from "./endpoints/models";
 import { responses } from "./endpoints/responses";
 import { AppError, renderAnthropicError, renderOpenAIError, toAppError } from "./errors";
+import { createIdempotency } from "./idempotency";
 
 export type Handler = (request: Request) => Promise<Response>;
 
@@ -27,6 +29,9 @@ export function createGatewayHandler(rt: Runtime): Handler {
   rt.onShutdown(() => transport.close());
   const gw: Gateway = { rt, auth, transport, admission: createAdmission(rt), cache: createResponseCache(rt) };
   rt.batch.attach(gw);
+  // Idempotency-Key on the endpoints below (reliability case 22): replays a stored answer instead of calling again.
+  const idempotency = createIdempotency(gw);
+  registerPlayground(gw);
 
   const route = async (request: Request, requestId: string): Promise<Response> => {
     const { pathname } = new URL(request.url);
@@ -35,13 +40,15 @@ export function createGatewayHandler(rt: Runtime): Handler {
 
     if (path === "/chat/completions" || path === "/messages" || path === "/responses") {
       if (request.method !== "POST") throw methodNotAllowed(request.method, path);
-      if (path === "/messages") return messages(gw, request, requestId);
-      if (path === "/responses") return responses(gw, request, requestId);
-      return chatCompletions(gw, request, requestId);
+      return idempotency.handle(request, requestId, path, (req) => {
+        if (path === "/messages") return messages(gw, req, requestId);
+        if (path === "/responses") return responses(gw, req, requestId);
+        return chatCompletions(gw, req, requestId);
+      });
     }
     if (path === "/embeddings") {
       if (request.method !== "POST") throw methodNotAllowed(request.method, path);
-      return embeddings(gw, request, requestId);
+      return idempotency.handle(request, requestId, path, (req) => embeddings(gw, req, requestId));
     }
     if (path === "/files" || path.startsWith("/files/")) return files(gw, request, path);
     if (path === "/batches" || path.startsWith("/batches/")) return batches(gw, request, path);

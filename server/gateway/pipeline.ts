@@ -13,11 +13,13 @@ import { readJsonBody } from "./body";
 import type { Gateway } from "./context";
 import { assembleChunks, responseToChunks } from "./assemble";
 import { toAppError } from "./errors";
+import { scrubSecrets } from "../obs/log";
 import type { AdmissionTicket, CacheLookup, CachedAnswer, CallContext } from "./hooks";
 import { routeCall, type Plan, type Target } from "./resolve";
 import { routeHeaders as explainRoute, routeRecord, routingFor } from "../routing";
 import { assertNoForbiddenKeys } from "./schemas/common";
 import { priceCall, priceCacheHit } from "./settle";
+import { contextCacheFor } from "../cache/gemini-context";
 import { SSE_HEADERS, readSse, type SseReader } from "./sse";
 import { estimatePromptTokens, estimateTextTokens } from "./tokens";
 import { fromTransportError, send, withFallback, type AttemptRecord, type SkippedTarget, type UpstreamContext } from "./upstream";
@@ -68,11 +70,14 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     const raw = await readJsonBody(request, gw.rt.env.SWITCHYARD_MAX_BODY_BYTES);
     assertNoForbiddenKeys(raw);
     const call = await surface.parse(raw, key);
-    const canonical = call.canonical;
-    record.requestedModel = canonical.model;
-    record.endUser = canonical.user ?? null;
+    let canonical = call.canonical;
+    // Clients paste keys into the wrong field: the call log (dashboard, CSV exports) never stores one.
+    record.requestedModel = scrubSecrets(canonical.model);
+    record.endUser = canonical.user == null ? null : scrubSecrets(canonical.user);
     // Routing: the policy (or x-switchyard-policy), the request's `switchyard` overrides, live health.
     const plan = await routeCall(routingFor(gw.rt), gw.rt.snapshot.current(), key, { canonical, headers: request.headers, raw: call.request });
+    // The policy's prompt compression and output cap (server/optimize): from here on, the request as it is sent.
+    if (plan.optimized) call.canonical = canonical = plan.optimized.request;
     record.policy = plan.policy?.name ?? null;
     record.route = routeRecord(plan, null);
     const context: CallContext = { key, endpoint: surface.endpoint, canonical, plan, headers: request.headers, callId: record.id };
@@ -89,7 +94,7 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
       return served;
     }
 
-    const ctx: UpstreamContext = { transport: gw.transport, plan, signal: request.signal, attempts, skipped: [] };
+    const ctx: UpstreamContext = { transport: gw.transport, plan, signal: request.signal, attempts, skipped: [], request: canonical, contextCache: contextCacheFor(gw.rt) };
     if (call.stream) {
       const response = await openStream(gw, ctx, call, surface.encoder(call, key), record, started, {
         ticket,
@@ -100,7 +105,10 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
       deferLog = true; // the stream logs its own row when it ends
       return response;
     }
+    // The target an attempt is sending the prompt to (null before, or when it starts after the client left).
+    let sending: Target | null = null;
     const { result, target } = await withFallback(ctx, async (t, adapter, upstream, a) => {
+      sending = a.signal.aborted ? null : t;
       const spec = adapter.buildRequest(a.prepare(canonical), upstream, { dropParams: a.dropParams });
       const res = await send(gw.transport, adapter, spec, a.signal, t.provider.allowPrivate);
       let json: unknown;
@@ -111,10 +119,20 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
         throw new UpstreamError("server_error", `provider '${t.provider.name}' returned a malformed response`, { status: 502 });
       }
       return adapter.parseResponse(json, upstream);
-    }, { refused: (answer) => answer.choices.some((c) => c.finish_reason === "content_filter") });
+    }, { refused: (answer) => answer.choices.some((c) => c.finish_reason === "content_filter") }).catch(async (error: unknown) => {
+      // The client left while the upstream had the prompt: charge its input tokens (estimated), as a cancelled
+      // stream is charged for what it used; the row keeps the 499 and is marked estimated.
+      if (sending && ticket && toAppError(error).code === "client_closed_request") {
+        const usage = estimateUsage(canonical, "");
+        settle(record, sending, plan, usage, true, ctx.skipped);
+        await ticket.settle(record.costUsd ?? "0", usage);
+        ticket = null;
+      }
+      throw error;
+    });
     const reported = normalizeUsage(result.usage);
     const usage = reported ?? estimateUsage(canonical, responseText(result));
-    settle(record, target, plan, usage, reported === null, ctx.skipped);
+    settle(record, target, plan, usage, reported === null, ctx.skipped, finishOf(result.choices));
     record.status = 200;
     record.upstreamId = result.id;
     record.latencyMs = Math.round(performance.now() - started);
@@ -159,8 +177,8 @@ async function serveFromCache<Req>(
     reasoningTokens: answer.usage.reasoning,
     streamed: call.stream,
     latencyMs: Math.round(performance.now() - started),
-    route: { requested: plan.requested, policy: plan.policy?.name ?? null, target: "cache" },
-    ...priceCacheHit(answer.usage, plan.reference),
+    route: { requested: plan.requested, policy: plan.policy?.name ?? null, target: "cache", ...(plan.optimized?.compression ? { compression: plan.optimized.compression } : {}) },
+    ...priceCacheHit(answer.usage, plan.reference, plan.optimized?.compression?.tokensSaved),
   });
   if (!call.stream) {
     return Response.json(await surface.render(answer.response, answer.usage, call, key), { headers: { ...headers, "x-switchyard-cost-usd": "0" } });
@@ -172,8 +190,8 @@ async function serveFromCache<Req>(
   return new Response(text, { status: 200, headers: { ...SSE_HEADERS, ...headers } });
 }
 
-function settle(record: CallRecord, target: Target, plan: Plan, usage: NormalizedUsage, estimated: boolean, skipped?: SkippedTarget[]): void {
-  const money = priceCall(usage, target, plan.reference);
+function settle(record: CallRecord, target: Target, plan: Plan, usage: NormalizedUsage, estimated: boolean, skipped?: SkippedTarget[], finishReason?: string | null): void {
+  const money = priceCall(usage, target, plan.reference, plan.optimized?.compression?.tokensSaved);
   Object.assign(record, {
     providerId: target.provider.id,
     providerKind: target.provider.kind,
@@ -184,7 +202,7 @@ function settle(record: CallRecord, target: Target, plan: Plan, usage: Normalize
     outputTokens: usage.output,
     reasoningTokens: usage.reasoning,
     estimated,
-    route: routeRecord(plan, target, { ...(skipped ? { skipped } : {}), costUsd: money.costUsd }),
+    route: routeRecord(plan, target, { ...(skipped ? { skipped } : {}), costUsd: money.costUsd, finishReason }),
     ...money,
   });
 }
@@ -194,6 +212,11 @@ function routeHeaders(plan: Plan, target: Target, attempts: AttemptRecord[], cos
   const headers = explainRoute(plan, target, attempts);
   if (cost !== undefined) headers["x-switchyard-cost-usd"] = cost;
   return headers;
+}
+
+/** "length" when any choice was cut at the output cap, else the first choice's finish reason. */
+function finishOf(choices: ChatResponse["choices"]): string | null {
+  return choices.some((c) => c.finish_reason === "length") ? "length" : (choices[0]?.finish_reason ?? null);
 }
 
 function responseText(response: ChatResponse): string {
@@ -238,7 +261,10 @@ async function openStream<Req>(
   const abort = new AbortController();
   const signal = AbortSignal.any([ctx.signal, abort.signal]);
   const upstreamReq: ChatRequest = { ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } };
+  // The target an attempt is sending the prompt to (null before, or when it starts after the client left).
+  let sending: Target | null = null;
   const { result: opened, target } = await withFallback({ ...ctx, signal }, async (t, adapter, upstream, a) => {
+    sending = a.signal.aborted ? null : t;
     const spec = adapter.buildRequest(a.prepare(upstreamReq), upstream, { dropParams: a.dropParams });
     const res = await send(gw.transport, adapter, spec, a.signal, t.provider.allowPrivate);
     const events = readSse(res.body);
@@ -259,9 +285,19 @@ async function openStream<Req>(
       throw error;
     }
     return { events, parser, first, adapter } satisfies OpenedStream;
-  }, { stream: true });
+  }, { stream: true }).catch(async (error: unknown) => {
+    // The client left before the first token while the upstream had the prompt: charge its input tokens
+    // (estimated), as for a non-streamed call; the caller's release of the settled ticket is then a no-op.
+    if (sending && toAppError(error).code === "client_closed_request") {
+      const usage = estimateUsage(req, "");
+      settle(record, sending, ctx.plan, usage, true, ctx.skipped);
+      await after.ticket.settle(record.costUsd ?? "0", usage);
+    }
+    throw error;
+  });
 
   let delivered = "";
+  let streamFinish: string | null = null;
   const seen: ChatChunk[] = [];
   let finished = false;
   let ttft: number | null = null;
@@ -270,7 +306,7 @@ async function openStream<Req>(
     finished = true;
     const reported = opened.parser.usage();
     const usage = reported ?? estimateUsage(req, delivered);
-    settle(record, target, ctx.plan, usage, reported === null, ctx.skipped);
+    settle(record, target, ctx.plan, usage, reported === null, ctx.skipped, streamFinish);
     Object.assign(record, {
       status: outcome.status,
       partial: outcome.partial,
@@ -294,6 +330,7 @@ async function openStream<Req>(
       if (after.store) seen.push(chunk);
       for (const choice of chunk.choices) {
         delivered += (choice.delta.content ?? "") + (choice.delta.reasoning_content ?? "");
+        if (choice.finish_reason && streamFinish !== "length") streamFinish = choice.finish_reason;
         for (const tool of choice.delta.tool_calls ?? []) delivered += (tool.function?.name ?? "") + (tool.function?.arguments ?? "");
       }
       for (const frame of frames.push(chunk)) {

@@ -1,9 +1,13 @@
 /**
  * Cost and savings of one call, from normalized usage and catalog prices (exact decimals, see ledger/cost.ts).
  * Savings = baseline − actual, where the baseline is the reference model with no caching and the same tokens; it is
- * split by lever so each part can be recomputed from the row:
- *   routing      = reference without cache − target without cache
- *   prompt cache = target without cache − target as billed
+ * split by lever so each part can be recomputed from the row. With prompt compression, "the same tokens" are the
+ * prompt as the client wrote it: `inputTokensSaved` (server/optimize) are added back for the baseline.
+ *   routing      = reference without cache − target without cache    (both on the client's prompt)
+ *   compression  = target without cache on the client's prompt − target without cache on the prompt sent
+ *                = input tokens saved × the target's input price
+ *   prompt cache = target without cache − target as billed           (on the prompt sent)
+ * Output caps never appear here: a cap that truncated nothing changed no token (see server/ledger/README.md).
  */
 import { decimalToString } from "../catalog/money";
 import { computeCost } from "../ledger/cost";
@@ -16,11 +20,13 @@ export interface CallMoney {
   savingsRoutingUsd: string;
   savingsPromptCacheUsd: string;
   savingsCacheUsd?: string;
+  savingsCompressionUsd?: string;
 }
 
 /** A response-cache hit costs nothing upstream: the whole baseline (reference model, same tokens) is saved. */
-export function priceCacheHit(usage: NormalizedUsage, reference: Target): CallMoney {
-  const baseline = reference.model ? computeCost({ ...usage, cachedInput: 0, cacheWrite: 0 }, reference.model.prices).total : 0n;
+export function priceCacheHit(usage: NormalizedUsage, reference: Target, inputTokensSaved = 0): CallMoney {
+  const original = { ...usage, input: usage.input + inputTokensSaved, cachedInput: 0, cacheWrite: 0 };
+  const baseline = reference.model ? computeCost(original, reference.model.prices).total : 0n;
   return {
     costUsd: ZERO,
     baselineCostUsd: decimalToString(baseline),
@@ -32,16 +38,20 @@ export function priceCacheHit(usage: NormalizedUsage, reference: Target): CallMo
 
 const ZERO = "0";
 
-export function priceCall(usage: NormalizedUsage, target: Target, reference: Target): CallMoney {
+/** `inputTokensSaved`: prompt tokens compression removed before sending (0 without compression). */
+export function priceCall(usage: NormalizedUsage, target: Target, reference: Target, inputTokensSaved = 0): CallMoney {
   if (!target.model) return { costUsd: ZERO, baselineCostUsd: ZERO, savingsRoutingUsd: ZERO, savingsPromptCacheUsd: ZERO };
   const uncached = { ...usage, cachedInput: 0, cacheWrite: 0 };
+  const original = { ...uncached, input: uncached.input + Math.max(0, inputTokensSaved) };
   const actual = computeCost(usage, target.model.prices).total;
   const targetUncached = computeCost(uncached, target.model.prices).total;
-  const referenceUncached = reference.model ? computeCost(uncached, reference.model.prices).total : targetUncached;
+  const targetOriginal = inputTokensSaved > 0 ? computeCost(original, target.model.prices).total : targetUncached;
+  const referenceOriginal = reference.model ? computeCost(original, reference.model.prices).total : targetOriginal;
   return {
     costUsd: decimalToString(actual),
-    baselineCostUsd: decimalToString(referenceUncached),
-    savingsRoutingUsd: decimalToString(referenceUncached - targetUncached),
+    baselineCostUsd: decimalToString(referenceOriginal),
+    savingsRoutingUsd: decimalToString(referenceOriginal - targetOriginal),
     savingsPromptCacheUsd: decimalToString(targetUncached - actual),
+    ...(inputTokensSaved > 0 ? { savingsCompressionUsd: decimalToString(targetOriginal - targetUncached) } : {}),
   };
 }

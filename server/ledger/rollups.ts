@@ -13,7 +13,7 @@
  *   (time, orgId, teamId, apiKeyId, policy, providerId, providerKind, model); "" stands for "none".
  * - measures: calls, errors (status ≥ 400), cacheHits (hit | semantic-hit), inputTokens, cachedInputTokens,
  *   cacheWriteTokens, outputTokens, reasoningTokens, costUsd, baselineCostUsd, savings{Routing,Cache,PromptCache,
- *   Batch,Caps}Usd, latencyMsSum (average latency = latencyMsSum / calls).
+ *   Batch,Caps,Compression}Usd, latencyMsSum (average latency = latencyMsSum / calls).
  */
 import type { Db } from "../db/client";
 import type { Logger } from "../obs/log";
@@ -26,7 +26,7 @@ const CALL_COLUMNS = [
   "cachedInputTokens", "cacheWriteTokens", "outputTokens", "reasoningTokens", "costUsd", "baselineCostUsd",
   "savingsRoutingUsd", "savingsCacheUsd", "savingsPromptCacheUsd", "savingsBatchUsd", "savingsCapsUsd", "ttftMs",
   "latencyMs", "cacheOutcome", "streamed", "partial", "estimated", "batch", "route", "attempts", "requestBody",
-  "responseBody",
+  "responseBody", "savingsCompressionUsd",
 ] as const;
 
 const DIMENSIONS = ["orgId", "teamId", "apiKeyId", "policy", "providerId", "providerKind", "model"] as const;
@@ -34,6 +34,7 @@ const COUNTS = ["calls", "errors", "cacheHits"] as const;
 const TOKENS = ["inputTokens", "cachedInputTokens", "cacheWriteTokens", "outputTokens", "reasoningTokens"] as const;
 const MONEY = [
   "costUsd", "baselineCostUsd", "savingsRoutingUsd", "savingsCacheUsd", "savingsPromptCacheUsd", "savingsBatchUsd", "savingsCapsUsd",
+  "savingsCompressionUsd",
 ] as const;
 const MEASURES = [...COUNTS, ...TOKENS, ...MONEY, "latencyMsSum"] as const;
 
@@ -117,6 +118,7 @@ function toJsonRow(r: CallRecord): Record<string, unknown> {
     savingsPromptCacheUsd: r.savingsPromptCacheUsd ?? "0",
     savingsBatchUsd: r.savingsBatchUsd ?? "0",
     savingsCapsUsd: r.savingsCapsUsd ?? "0",
+    savingsCompressionUsd: r.savingsCompressionUsd ?? "0",
     ttftMs: r.ttftMs ?? null,
     latencyMs: r.latencyMs ?? null,
     cacheOutcome: r.cacheOutcome ?? null,

@@ -26,6 +26,11 @@ export interface BuildOptions {
    * e.g. `logit_bias` when falling back from OpenAI to Anthropic). Names are top-level request keys.
    */
   dropParams?: ReadonlySet<string>;
+  /**
+   * Gemini only: the name (`cachedContents/…`) of an explicit context cache that holds this request's system
+   * instruction, tools and tool config (see server/cache/gemini-context.ts); the request names it and omits them.
+   */
+  cachedContent?: string;
 }
 
 /** One server-sent event as the SSE decoder delivers it (comment lines never reach the parser). */

@@ -287,10 +287,45 @@ const GEMINI_PARAMS: ParamTable = {
   function_call: { action: "reject", reason: "the deprecated function_call parameter is not available; use tool_choice" },
 };
 
-function buildRequest(req: ChatRequest, target: UpstreamTarget, options?: BuildOptions): HttpRequestSpec {
+/** The request fields an explicit context cache (cachedContents) holds; a request naming the cache must omit them. */
+const CACHED_FIELDS = ["systemInstruction", "tools", "toolConfig"] as const;
+
+function buildBody(req: ChatRequest, target: UpstreamTarget, options?: BuildOptions): Record<string, unknown> {
   const ctx = createParamContext(req, target, LABEL, options);
   const body: Record<string, unknown> = {};
   applyParams(GEMINI_PARAMS, body, ctx, "reject");
+  return body;
+}
+
+/**
+ * The stable prefix of `req` as Gemini's `cachedContents.create` takes it: the system instruction, the tools and the
+ * tool config, exactly as `buildRequest` would send them (so a request and its cache can never disagree); null when
+ * the request has none of them. Throws what `buildRequest` throws.
+ */
+export function geminiCachedPrefix(req: ChatRequest, target: UpstreamTarget, options?: BuildOptions): Record<string, unknown> | null {
+  const body = buildBody(req, target, options);
+  const prefix: Record<string, unknown> = {};
+  for (const field of CACHED_FIELDS) if (body[field] !== undefined) prefix[field] = body[field];
+  return Object.keys(prefix).length > 0 ? prefix : null;
+}
+
+/** The `cachedContents` collection of a Gemini API base URL (`…/v1beta`). */
+export function geminiCachedContentsUrl(target: UpstreamTarget): string {
+  return joinUrl(target.baseUrl, "/cachedContents");
+}
+
+/** The `model` field of a cachedContents resource (`models/{id}`). */
+export function geminiModelName(model: string): string {
+  return modelPath(model).slice(1);
+}
+
+function buildRequest(req: ChatRequest, target: UpstreamTarget, options?: BuildOptions): HttpRequestSpec {
+  const body = buildBody(req, target, options);
+  if (options?.cachedContent) {
+    // The cache holds the system instruction, tools and tool config; Gemini refuses a request that repeats them.
+    for (const field of CACHED_FIELDS) delete body[field];
+    body.cachedContent = options.cachedContent;
+  }
   const operation = req.stream ? ":streamGenerateContent?alt=sse" : ":generateContent";
   return {
     url: joinUrl(target.baseUrl, modelPath(target.model) + operation),

@@ -1,7 +1,9 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AppError } from "../gateway/errors";
 import { TEST_KEY } from "./adapter.contract";
 import { sse } from "./fixtures/openai";
+import { isChatResponseShape, responseSchema } from "./openai";
 import { getAdapter } from "./registry";
 import { UpstreamError, type ChatChunk, type ChatRequest, type ProviderKind, type UpstreamTarget } from "./types";
 
@@ -251,5 +253,56 @@ describe("OpenAI-protocol embeddings", () => {
     expect(getAdapter("groq").embeddings).toBeUndefined();
     expect(getAdapter("anthropic").embeddings).toBeUndefined();
     expect(getAdapter("mistral").embeddings).toBeDefined();
+  });
+});
+
+describe("OpenAI chat response shape check (hand-written, replaces zod on the hot path)", () => {
+  // Arbitrary JSON-ish values biased towards near-valid responses, so both sides of every rule get exercised.
+  const scalar = fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
+  const anyValue = fc.oneof(scalar, fc.array(scalar, { maxLength: 2 }), fc.dictionary(fc.string({ maxLength: 2 }), scalar, { maxKeys: 2 }));
+  const maybe = <T,>(arb: fc.Arbitrary<T>) => fc.option(fc.oneof(arb, anyValue), { nil: undefined });
+  const choice = fc.oneof(
+    anyValue,
+    fc.record(
+      {
+        index: maybe(fc.nat()),
+        message: fc.oneof(fc.constant({ role: "assistant", content: "hi" }), anyValue),
+        finish_reason: maybe(fc.constantFrom("stop", "length", null)),
+        logprobs: maybe(fc.constant(null)),
+      },
+      { requiredKeys: [] },
+    ),
+  );
+  const response = fc.oneof(
+    anyValue,
+    fc.record(
+      {
+        id: maybe(fc.string()),
+        created: maybe(fc.nat()),
+        model: maybe(fc.string()),
+        choices: fc.oneof(fc.array(choice, { maxLength: 3 }), anyValue),
+        usage: maybe(fc.oneof(fc.constant(null), fc.constant({ prompt_tokens: 1 }))),
+        extra: maybe(fc.string()),
+      },
+      { requiredKeys: [] },
+    ),
+  );
+
+  it("accepts exactly what the zod schema accepts", () => {
+    fc.assert(
+      fc.property(response, (json) => {
+        expect(isChatResponseShape(json)).toBe(responseSchema.safeParse(json).success);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("still refuses malformed upstream answers with a 502-class error", () => {
+    const adapter = getAdapter("openai");
+    for (const bad of [null, [], { choices: "no" }, { choices: [{ message: [] }] }, { choices: [{ message: {}, index: "0" }] }, { id: 5, choices: [] }]) {
+      expect(() => adapter.parseResponse(bad, targetFor("openai"))).toThrow(UpstreamError);
+    }
+    const ok = adapter.parseResponse({ choices: [{ message: { content: "hi" }, finish_reason: "stop" }] }, targetFor("openai"));
+    expect(ok.choices[0]!.message.content).toBe("hi");
   });
 });

@@ -4,7 +4,7 @@
  * TransportError whose message names the host at most — never the path, the query string or a header.
  */
 import { Pool } from "undici";
-import { checkUrlSyntax, createGuardedConnector, SsrfBlockedError, type Resolver, type SsrfReason } from "./ssrf";
+import { checkUrlSyntax, createGuardedConnector, SsrfBlockedError, type Resolver, type SsrfCheck, type SsrfReason } from "./ssrf";
 
 export type TransportErrorKind =
   | "timeout_connect"
@@ -112,16 +112,31 @@ export function createTransport(options: TransportOptions = {}): Transport {
     return pool;
   };
 
+  // The syntax check is a pure function of the URL string and the opt-in, and every call of a provider sends to the
+  // same few URLs: parse and check each once (bounded; the connect-time guard still checks every address).
+  const checked = new Map<string, { url: URL; check: SsrfCheck }>();
+  const vetted = (raw: string | URL, allowPrivate: boolean): { url: URL; check: SsrfCheck } => {
+    if (typeof raw !== "string") return { url: new URL(raw), check: checkUrlSyntax(raw, { allowPrivate }) };
+    const key = `${allowPrivate ? "p" : "-"}${raw}`;
+    let entry = checked.get(key);
+    if (!entry) {
+      const check = checkUrlSyntax(raw, { allowPrivate });
+      entry = { url: check.ok ? new URL(raw) : (null as unknown as URL), check };
+      if (checked.size >= 1_024) checked.clear();
+      checked.set(key, entry);
+    }
+    return entry;
+  };
+
   return {
     async request(request) {
       if (closed) throw new TransportError("connection", "transport is closed");
       const allowPrivate = request.allowPrivate ?? false;
-      const check = checkUrlSyntax(request.url, { allowPrivate });
+      const { url, check } = vetted(request.url, allowPrivate);
       if (!check.ok) {
         const message = `upstream URL refused: ${check.message}`;
         throw new TransportError("ssrf_blocked", message, { ssrfReason: check.reason });
       }
-      const url = new URL(request.url);
       const host = url.host;
       const timeouts: TransportTimeouts = { ...defaults, ...request.timeouts };
       const clientAborted = () => new TransportError("aborted", `request to ${host} aborted by the client`);

@@ -6,11 +6,12 @@
 import type { AuthContext } from "../gateway/auth";
 import type { GatewayConfig } from "../gateway/config";
 import { AppError } from "../gateway/errors";
+import { optimizeCall, type CapDecision, type CompressionReport } from "../optimize";
 import type { ChatRequest } from "../providers/types";
 import { hashedNgrams } from "./classifier/features";
 import { describeDecision, type RouteRecord } from "./explain";
 import { UNKNOWN_HEALTH, type TargetHealth } from "./health";
-import { decide, noTarget, prepareCall, type RoutingServices } from "./resolve";
+import { decide, noTarget, prepareCall, requestFacts, type RoutingServices } from "./resolve";
 import type { Target } from "./types";
 
 export interface DryRunOptions {
@@ -39,6 +40,10 @@ export interface DryRunResult {
   maxCostUsd: number | null;
   /** Set when no target is eligible: the error the call would get. */
   error: { status: number; code: string; message: string } | null;
+  /** The policy's prompt compression (server/optimize), when it has any; promptTokens is after it. */
+  compression?: CompressionReport;
+  /** The output cap the policy would apply. */
+  cap?: CapDecision;
 }
 
 /**
@@ -49,7 +54,9 @@ export interface DryRunResult {
 export function dryRun(config: GatewayConfig, key: AuthContext, request: ChatRequest & { switchyard?: unknown }, options: DryRunOptions = {}): DryRunResult {
   const headers = options.headers instanceof Headers ? options.headers : new Headers(options.headers ?? {});
   const { switchyard: _overrides, ...canonical } = request;
-  const prepared = prepareCall(config, key, { canonical, headers, raw: request });
+  let prepared = prepareCall(config, key, { canonical, headers, raw: request });
+  const optimized = optimizeCall(prepared.policy?.document ?? null, canonical, headers, prepared.facts);
+  if (optimized) prepared = { ...prepared, facts: requestFacts(key, optimized.request, headers) };
   const { decision } = decide(prepared, key, {
     learned: options.learned ?? (() => null),
     extractor: hashedNgrams(),
@@ -77,5 +84,7 @@ export function dryRun(config: GatewayConfig, key: AuthContext, request: ChatReq
     estimatedCostUsd: decision.estimatedCostUsd,
     maxCostUsd: decision.constraints.maxCostUsd,
     error,
+    ...(optimized?.compression ? { compression: optimized.compression } : {}),
+    ...(optimized?.cap ? { cap: optimized.cap } : {}),
   };
 }

@@ -18,6 +18,7 @@ import {
 } from "./classifier/learned";
 import { createHealthTracker, type HealthOptions, type HealthTracker } from "./health";
 import type { RoutingServices } from "./resolve";
+import { createPrefixAffinity } from "../cache/prefix-affinity";
 
 export interface RoutingOptions {
   health?: Partial<HealthOptions>;
@@ -29,6 +30,8 @@ export interface RoutingOptions {
   maxTrainingRows?: number;
   now?: () => number;
   random?: () => number;
+  /** Prefix-sticky routing (server/cache/prefix-affinity.ts): options, or false to turn it off. */
+  affinity?: { ttlMs?: number } | false;
 }
 
 export interface ClassifierStore {
@@ -78,6 +81,7 @@ export function createRoutingEngine(rt: Runtime, options: RoutingOptions = {}): 
     classifiers,
     extractor,
     learned: (orgId, policy) => classifiers.get(orgId, policy),
+    affinity: options.affinity === false ? null : createPrefixAffinity(rt.state, typeof options.affinity === "object" ? options.affinity : {}),
     now,
     random: options.random ?? Math.random,
   };

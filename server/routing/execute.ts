@@ -21,6 +21,7 @@ import { TransportError, type Transport, type TransportResponse } from "../provi
 import { UpstreamError, type ChatRequest, type ProviderConfig as AdapterConfig, type ProviderKind, type UpstreamTarget } from "../providers/types";
 import { AppError } from "../gateway/errors";
 import { planPromptCache } from "../cache/prompt-cache";
+import { isMissingCache, withContextCache, type ContextCacheLease, type ContextCacheManager } from "../cache/gemini-context";
 import type { Plan } from "./resolve";
 import { targetId, targetLabel, type Target } from "./types";
 
@@ -52,6 +53,9 @@ export interface UpstreamContext {
   /** Overrides the plan's retry policy (tests). */
   retry?: RetryPolicy;
   random?: () => number;
+  /** The canonical request and the Gemini context-cache manager: together they enable explicit context caching. */
+  request?: ChatRequest;
+  contextCache?: ContextCacheManager | null;
 }
 
 /** What one attempt needs besides its target. */
@@ -142,6 +146,23 @@ export async function withFallback<T>(
     const planned = plan.prepare?.(target) ?? { prepare: (request: ChatRequest) => request, dropParams: plan.dropParams };
     // Provider prompt caching is planned per attempt: breakpoints and cache keys depend on the target's protocol.
     const prepared = { ...planned, prepare: (request: ChatRequest) => planPromptCache(planned.prepare(request), { protocol: adapter.protocol, model: target.modelId }) };
+    // Gemini explicit context caching: a cache for the stable prefix when its reuse pays for its storage.
+    let lease: ContextCacheLease | null = null;
+    if (ctx.contextCache && ctx.request && adapter.protocol === "gemini") {
+      lease = await ctx.contextCache.acquire({ target, upstream, request: prepared.prepare(ctx.request), transport: ctx.transport, signal: ctx.signal, dropParams: prepared.dropParams });
+    }
+    const run = async (info: AttemptInfo): Promise<T> => {
+      if (!lease) return attempt(target, adapter, upstream, info);
+      try {
+        return await attempt(target, withContextCache(adapter, lease), upstream, info);
+      } catch (raw) {
+        if (!isMissingCache(raw) || info.signal.aborted) throw raw;
+        // The upstream no longer has the cache: forget it and send the full request.
+        await ctx.contextCache!.forget(lease);
+        lease = null;
+        return attempt(target, adapter, upstream, info);
+      }
+    };
     let error: UpstreamError | null = null;
     let waited = 0;
     for (let n = 1; n <= retry.maxAttempts; n++) {
@@ -154,7 +175,7 @@ export async function withFallback<T>(
       const record: AttemptRecord = { provider: target.provider.name, model: target.modelId, status: 0, latencyMs: 0, reason: n === 1 ? why : "retry" };
       if (waited > 0) record.waitedMs = Math.round(waited);
       try {
-        const result = await attempt(target, adapter, upstream, { signal, prepare: prepared.prepare, dropParams: prepared.dropParams });
+        const result = await run({ signal, prepare: prepared.prepare, dropParams: prepared.dropParams });
         const latencyMs = Math.round(performance.now() - started);
         ctx.attempts.push({ ...record, status: 200, latencyMs });
         health?.success(id, options.stream ? { ttftMs: latencyMs } : { ttftMs: latencyMs, totalMs: latencyMs });
@@ -167,6 +188,7 @@ export async function withFallback<T>(
           error = null;
           break;
         }
+        plan.affinity?.served(target);
         return { result, target };
       } catch (raw) {
         if (ctx.signal.aborted) throw new AppError(499, "client_closed_request", "The client closed the request");
@@ -269,7 +291,24 @@ export async function send(
   const response = await transport.request({ url: spec.url, method: "POST", headers: spec.headers, body: spec.body, signal, allowPrivate });
   if (response.status >= 200 && response.status < 300) return response;
   const text = await response.text().catch(() => "");
-  throw adapter.classifyError(response.status, text, response.headers);
+  throw adapter.classifyError(response.status, redactCredentials(text, spec.headers), response.headers);
+}
+
+const CREDENTIAL_HEADERS = new Set(["authorization", "x-api-key", "api-key", "x-goog-api-key"]);
+
+/**
+ * Upstreams echo what they were sent ("Incorrect API key provided: …"), and many provider keys (Azure, Together,
+ * self-hosted tokens) look like nothing a pattern scrubber knows: take the credentials we sent out of the answer
+ * before its message can reach an error body or a log line.
+ */
+function redactCredentials(text: string, headers: Record<string, string>): string {
+  let out = text;
+  for (const [name, value] of Object.entries(headers)) {
+    if (!CREDENTIAL_HEADERS.has(name.toLowerCase())) continue;
+    const secret = value.replace(/^(?:Bearer|Basic)\s+/i, "").trim();
+    if (secret.length >= 8) out = out.split(secret).join("[REDACTED]");
+  }
+  return out;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -4,6 +4,7 @@
  * estimated and allowed cost), and its one-line summary in the `x-switchyard-route` header. Attempts are recorded
  * next to it (`attempts`), and counted in `x-switchyard-attempts`.
  */
+import { capRecord, type CapRecord, type CompressionReport } from "../optimize";
 import type { AttemptRecord, SkippedTarget } from "./execute";
 import type { RouteDecision } from "./plan";
 import type { Plan } from "./resolve";
@@ -29,6 +30,10 @@ export interface RouteRecord {
   overBudget?: boolean;
   /** Hashed prompt features for a learned cascade classifier (never the prompt). */
   features?: string;
+  /** What prompt compression did (server/optimize/compress.ts); `lossy` marks trimmed history. */
+  compression?: CompressionReport;
+  /** The output cap applied and how the answer ended (server/optimize/caps.ts). */
+  cap?: CapRecord;
 }
 
 /** A decision's candidates and rejections as recorded (targets by label). */
@@ -46,7 +51,11 @@ export function describeDecision(decision: RouteDecision): Required<Pick<RouteRe
 }
 
 /** The route JSON of a call that ended on `final` (null: it failed before any target answered). */
-export function routeRecord(plan: Plan, final: Target | "cache" | null, extra: { skipped?: SkippedTarget[]; costUsd?: string } = {}): RouteRecord {
+export function routeRecord(
+  plan: Plan,
+  final: Target | "cache" | null,
+  extra: { skipped?: SkippedTarget[]; costUsd?: string; finishReason?: string | null } = {},
+): RouteRecord {
   const decision = plan.decision;
   const label = final === "cache" ? "cache" : final ? targetLabel(final) : null;
   const record: RouteRecord = {
@@ -70,6 +79,11 @@ export function routeRecord(plan: Plan, final: Target | "cache" | null, extra: {
   }
   if (extra.skipped && extra.skipped.length > 0) record.skipped = extra.skipped;
   if (plan.features) record.features = plan.features;
+  const optimized = plan.optimized;
+  if (optimized?.compression) record.compression = optimized.compression;
+  if (optimized?.cap) {
+    record.cap = capRecord(optimized.cap, extra.finishReason, final && final !== "cache" ? final : null, optimized.request.n ?? 1);
+  }
   return record;
 }
 

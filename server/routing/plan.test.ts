@@ -372,3 +372,77 @@ describe("planRoute properties", () => {
     );
   });
 });
+
+describe("prefix-sticky routing", () => {
+  // Cache-read prices make the sticky target's cached prefix cheaper than its list price suggests.
+  const a = makeTarget("a", { provider: "pa", input: "1", output: "2" });
+  const b = makeTarget("b", { provider: "pb", input: "1", output: "2" });
+  const c = makeTarget("c", { provider: "pc", input: "0.5", output: "1" });
+  const withCacheRead = (t: Target, cacheRead: string): Target => ({ ...t, model: { ...t.model!, prices: { ...t.model!.prices, cacheRead } } });
+  const idOf = (t: Target) => `${t.provider.id}:${t.modelId}`;
+  const sticky = (t: Target, prefixTokens = 2000) => ({ sticky: { targetId: idOf(t), prefixTokens } });
+  const big = { facts: facts({}, { promptTokens: 3000, promptTokensAtMost: 3000 }) };
+
+  it("ordered and direct plans never reorder: the chain is the admin's preference", () => {
+    const doc: PolicyDocumentInput = { targets: [ref(a), ref(b)] };
+    expect(labels(planRoute(input([a, b], doc, { ...big, ...sticky(b) }), env()))).toEqual(["pa/a", "pb/b"]);
+  });
+
+  it("cheapest: the sticky target goes first when its estimate with the prefix at its cache-read rate is no higher", () => {
+    const doc = (x: Target, y: Target): PolicyDocumentInput => ({ strategy: "cheapest", targets: [ref(x), ref(y)] });
+    // Equal prices: b (sticky) goes first.
+    const tie = planRoute(input([a, b], doc(a, b), { ...big, ...sticky(b) }), env());
+    expect(labels(tie)).toEqual(["pb/b", "pa/a"]);
+    expect(tie.candidates[0]!.notes.join()).toContain("prefix-sticky");
+    // c is cheaper by (3000·0.5 + 512·1)/1M = $0.002012; b's cache discount (2000 tokens × (1 − 0.1)/1M = $0.0018) is not enough …
+    const b1 = withCacheRead(b, "0.1");
+    expect(labels(planRoute(input([c, b1], doc(c, b1), { ...big, ...sticky(b1) }), env()))).toEqual(["pc/c", "pb/b"]);
+    // … but with a 3000-token cached prefix ($0.0027) it is.
+    expect(labels(planRoute(input([c, b1], doc(c, b1), { ...big, ...sticky(b1, 3000) }), env()))).toEqual(["pb/b", "pc/c"]);
+    // Without a cache-read price there is no discount: the cheaper target stays first.
+    expect(labels(planRoute(input([c, b], doc(c, b), { ...big, ...sticky(b, 3000) }), env()))).toEqual(["pc/c", "pb/b"]);
+  });
+
+  it("cheapest: a cost ceiling still rejects the sticky target", () => {
+    const doc: PolicyDocumentInput = { strategy: "cheapest", targets: [ref(c), ref(a)], constraints: { maxCostUsd: 0.003 } };
+    const decision = planRoute(input([a, c], doc, { ...big, ...sticky(a) }), env());
+    expect(labels(decision)).toEqual(["pc/c"]);
+    expect(decision.rejected.map((r) => r.label)).toEqual(["pa/a"]);
+  });
+
+  it("fastest: the sticky target goes first only within the latency tolerance", () => {
+    const stats = (p50: number) => ({ ttft: { ewmaMs: p50, p50Ms: p50, p95Ms: p50 * 2, samples: 10 }, calls: 10 });
+    const doc: PolicyDocumentInput = { strategy: "fastest", targets: [ref(a), ref(b)] };
+    expect(labels(planRoute(input([a, b], doc, sticky(b)), env({ healthOf: { "pa/a": stats(100), "pb/b": stats(120) } })))).toEqual(["pb/b", "pa/a"]);
+    expect(labels(planRoute(input([a, b], doc, sticky(b)), env({ healthOf: { "pa/a": stats(100), "pb/b": stats(200) } })))).toEqual(["pa/a", "pb/b"]);
+  });
+
+  it("weighted: the sticky target replaces the draw unless its weight is 0", () => {
+    const doc: PolicyDocumentInput = { strategy: "weighted", targets: [ref(a), ref(b)], weights: [9, 1], sticky: "none" };
+    for (const r of [0.1, 0.5, 0.95]) expect(labels(planRoute(input([a, b], doc, sticky(b)), env({ random: () => r })))[0]).toBe("pb/b");
+    const zero: PolicyDocumentInput = { strategy: "weighted", targets: [ref(a), ref(b)], weights: [1, 0], sticky: "none" };
+    expect(labels(planRoute(input([a, b], zero, sticky(b)), env()))[0]).toBe("pa/a");
+  });
+
+  it("health still wins: a degraded sticky target goes after the healthy ones; a client fallback is never promoted", () => {
+    const doc: PolicyDocumentInput = { strategy: "cheapest", targets: [ref(a), ref(b)] };
+    const degraded = { calls: 10, failures: 5, errorRate: 0.5 };
+    expect(labels(planRoute(input([a, b], doc, { ...big, ...sticky(b) }), env({ healthOf: { "pb/b": degraded } })))).toEqual(["pa/a", "pb/b"]);
+    const fallback = planRoute(input([a, b], { strategy: "cheapest", targets: [ref(a)] }, { ...big, requestFallbacks: [b], ...sticky(b) }), env());
+    expect(labels(fallback)).toEqual(["pa/a", "pb/b"]);
+  });
+
+  it("never breaks a hard constraint (property): the sticky target is first only when it is an eligible candidate", () => {
+    fc.assert(
+      fc.property(fc.constantFrom("ordered", "cheapest", "fastest", "weighted"), fc.integer({ min: 0, max: 2 }), fc.boolean(), (strategy, pick, deny) => {
+        const targets = [a, b, c];
+        const doc: PolicyDocumentInput =
+          strategy === "weighted"
+            ? { strategy, targets: targets.map(ref), weights: [1, 1, 1], sticky: "none", ...(deny ? { constraints: { providers: { deny: [targets[pick]!.provider.name] } } } : {}) }
+            : { strategy: strategy as "ordered", targets: targets.map(ref), ...(deny ? { constraints: { providers: { deny: [targets[pick]!.provider.name] } } } : {}) };
+        const decision = planRoute(input(targets, doc, { ...big, ...sticky(targets[pick]!) }), env());
+        if (deny) expect(decision.candidates.map((x) => x.label)).not.toContain(targetLabel(targets[pick]!));
+      }),
+    );
+  });
+});

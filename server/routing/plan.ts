@@ -18,7 +18,7 @@ import type { ConditionalRule, Constraints, PolicyDocument, Requirement, Strateg
 import type { DifficultyClassifier } from "./classifier/types";
 import { matchCondition, type RequestFacts } from "./conditions";
 import type { TargetHealth } from "./health";
-import { targetLabel, type Target } from "./types";
+import { targetId, targetLabel, type Target } from "./types";
 
 /** Output tokens assumed by cost estimates when neither the request nor the policy caps them. */
 export const DEFAULT_EXPECTED_OUTPUT_TOKENS = 512;
@@ -51,7 +51,19 @@ export interface PlanInput {
   facts: RequestFacts;
   /** Cascade policies: the classifier that picks the starting tier. */
   classifier?: DifficultyClassifier;
+  /** Prefix affinity: the target that recently served this request's cacheable prefix (see `applyPrefixAffinity`). */
+  sticky?: PrefixSticky | null;
 }
+
+/** The target (by `targetId`) that recently served a request with the same cacheable prefix (system + tools). */
+export interface PrefixSticky {
+  targetId: string;
+  /** Estimated tokens of the shared prefix (what the provider's prompt cache would bill at its read rate). */
+  prefixTokens: number;
+}
+
+/** Fastest: a sticky target within this factor of the fastest candidate's latency counts as equally fast. */
+export const STICKY_LATENCY_TOLERANCE = 1.25;
 
 export interface PlannerEnv {
   now: number;
@@ -323,6 +335,10 @@ export function planRoute(input: PlanInput, env: PlannerEnv): RouteDecision {
       ranked = eligible.map((c, i) => ({ ...c, notes: [...c.notes, c.origin === "request" ? "client fallback" : `chain position ${i + 1}`] }));
   }
 
+  // 3b. Prefix affinity: keep a shared cached prefix on the target that holds it, where the strategy allows.
+  const speed = document?.strategy === "fastest" ? { metric: document.metric ?? "ttft", percentile: document.percentile ?? "p50" } : undefined;
+  ranked = applyPrefixAffinity(ranked, order, input.sticky ?? null, env, speed);
+
   // 4. Healthy targets first; the demoted ones keep their relative order after them.
   const candidates = [...ranked.filter((c) => c.demoted.length === 0), ...ranked.filter((c) => c.demoted.length > 0)];
 
@@ -355,6 +371,63 @@ export function planRoute(input: PlanInput, env: PlannerEnv): RouteDecision {
     constraints,
     estimatedCostUsd: candidates[0]?.estimatedCostUsd ?? null,
   };
+}
+
+/**
+ * Prefix-sticky routing: a request whose cacheable prefix (system prompt + tools) was recently served by target T
+ * goes to T again, so it reads T's prompt cache instead of writing a new one elsewhere — but only among candidates
+ * the strategy treats as equally good, never past a constraint:
+ * - T must be an eligible candidate of this plan (hard constraints — providers, regions, capabilities, context,
+ *   cost ceiling, open breaker — already applied), from the policy or a rule (never a client fallback);
+ * - `ordered` (and conditional rules with `ordered`), `direct` and `cascade`: no change — chain positions and tiers
+ *   are the admin's explicit preference (the first healthy target already keeps a prefix in place);
+ * - `cheapest`: T goes first when its estimate, with the prefix priced at T's cache-read rate, is no higher than
+ *   the cheapest candidate's estimate;
+ * - `fastest`: T goes first when its latency statistic is within `STICKY_LATENCY_TOLERANCE` of the fastest's;
+ * - `weighted`: T (weight > 0) goes first instead of the draw — the prefix's first call was drawn by weight;
+ * - health still wins: the healthy-first pass that follows puts a demoted T after the healthy candidates.
+ */
+export function applyPrefixAffinity(
+  ranked: Candidate[],
+  order: StrategyName | "direct",
+  sticky: PrefixSticky | null,
+  env: PlannerEnv,
+  fastest: { metric: "ttft" | "total"; percentile: "p50" | "p95" } = { metric: "ttft", percentile: "p50" },
+): Candidate[] {
+  if (!sticky || ranked.length < 2) return ranked;
+  const index = ranked.findIndex((c) => c.origin !== "request" && targetId(c.target) === sticky.targetId);
+  if (index <= 0) return ranked;
+  const sticker = ranked[index]!;
+  const first = ranked[0]!;
+  let allowed = false;
+  switch (order) {
+    case "cheapest": {
+      const mine = sticker.estimatedCostUsd;
+      const best = first.estimatedCostUsd;
+      const prices = sticker.target.model?.prices;
+      if (mine === null || best === null || !prices) break;
+      const discount = prices.cacheRead !== undefined ? (sticky.prefixTokens * Math.max(0, Number(prices.input) - Number(prices.cacheRead))) / 1e6 : 0;
+      allowed = mine - discount <= best;
+      break;
+    }
+    case "fastest": {
+      const stat = (c: Candidate) => {
+        const value = env.health(c.target)[fastest.metric];
+        return value.samples > 0 ? (fastest.percentile === "p50" ? value.p50Ms : value.p95Ms) : null;
+      };
+      const mine = stat(sticker);
+      const best = stat(first);
+      allowed = mine !== null && best !== null && mine <= best * STICKY_LATENCY_TOLERANCE;
+      break;
+    }
+    case "weighted":
+      allowed = !sticker.notes.some((n) => n.startsWith("weight 0"));
+      break;
+    default:
+      allowed = false;
+  }
+  if (!allowed) return ranked;
+  return [{ ...sticker, notes: [...sticker.notes, "prefix-sticky: recently served this prompt prefix (its prompt cache)"] }, ...ranked.filter((_, i) => i !== index)];
 }
 
 /** Cascade without a classifier (planning in isolation): everything starts at the cheapest tier. */

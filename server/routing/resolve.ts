@@ -12,6 +12,7 @@ import type { AuthContext } from "../gateway/auth";
 import { providerModel, type GatewayConfig, type OrgConfig, type PolicyConfig } from "../gateway/config";
 import { AppError } from "../gateway/errors";
 import { switchyardOptions } from "../gateway/schemas/chat";
+import { optimizeCall, type OptimizedCall } from "../optimize";
 import type { ChatRequest } from "../providers/types";
 import { encodeCounts, type FeatureExtractor } from "./classifier/features";
 import { heuristicClassifier } from "./classifier/heuristic";
@@ -20,7 +21,8 @@ import type { DifficultyClassifier } from "./classifier/types";
 import type { RequestFacts } from "./conditions";
 import { estimateCostUsd } from "./estimate";
 import { UNKNOWN_HEALTH, type HealthTracker, type TargetHealth } from "./health";
-import { planRoute, type PlanInput, type RequestOverrides, type RouteDecision } from "./plan";
+import { planRoute, type PlanInput, type PrefixSticky, type RequestOverrides, type RouteDecision } from "./plan";
+import { stickyPrefix, type PrefixAffinity } from "../cache/prefix-affinity";
 import { profileRequest } from "./profile";
 import { targetId, targetLabel, type Target } from "./types";
 
@@ -54,6 +56,10 @@ export interface Plan {
   health?: HealthTracker | null;
   /** Hashed prompt features (learned cascade policies), stored with the call so feedback can train on them. */
   features?: string | null;
+  /** Prefix affinity: records the target that served the call, for sticky routing of later calls with its prefix. */
+  affinity?: { served(target: Target): void } | null;
+  /** The policy's prompt compression and output cap (server/optimize): `request` is what goes upstream. */
+  optimized?: OptimizedCall;
 }
 
 /** What routeCall needs from the process: live health and the cascade classifiers. */
@@ -64,6 +70,8 @@ export interface RoutingServices {
   extractor: FeatureExtractor;
   now(): number;
   random(): number;
+  /** Which target recently served a cacheable prefix (sticky routing); absent = no stickiness. */
+  affinity?: PrefixAffinity | null;
 }
 
 /** Self-hosted kinds serve whatever models they were started with; the catalog has no list for them. */
@@ -130,10 +138,17 @@ export interface CallInput {
 
 /** The data plane's plan for one call: header override, request overrides, live health, classifiers. */
 export async function routeCall(services: RoutingServices, config: GatewayConfig, auth: AuthContext, call: CallInput): Promise<Plan> {
-  const prepared = prepareCall(config, auth, call);
+  let prepared = prepareCall(config, auth, call);
+  // Compression and caps first, so the planner's estimates and context checks see the request that will be sent.
+  const optimized = optimizeCall(prepared.policy?.document ?? null, call.canonical, call.headers, prepared.facts);
+  if (optimized) prepared = { ...prepared, facts: requestFacts(auth, optimized.request, call.headers) };
   const ids = prepared.known.map(targetId);
   const health = services.health ? await services.health.view(ids) : new Map<string, TargetHealth>();
+  // Sticky routing: the target that recently served this request's cacheable prefix, if any.
+  const prefix = services.affinity ? stickyPrefix(optimized?.request ?? call.canonical) : null;
+  const stuck = prefix ? await services.affinity!.lookup(auth.orgId, prefix.hash) : null;
   const planned = decide(prepared, auth, {
+    sticky: stuck && prefix ? { targetId: stuck, prefixTokens: prefix.tokens } : null,
     learned: services.learned,
     extractor: services.extractor,
     now: services.now(),
@@ -141,7 +156,12 @@ export async function routeCall(services: RoutingServices, config: GatewayConfig
     health: (t) => health.get(targetId(t)) ?? services.health?.peek(targetId(t)) ?? UNKNOWN_HEALTH,
     minSamples: services.health?.options.minSamples ?? 5,
   });
-  return buildPlan(prepared.requested, prepared.policy, prepared.org, planned.decision, null, services.health, planned.features);
+  const plan = buildPlan(prepared.requested, prepared.policy, prepared.org, planned.decision, null, services.health, planned.features);
+  if (prefix) {
+    const affinity = services.affinity!;
+    plan.affinity = { served: (target) => void affinity.record(auth.orgId, prefix.hash, targetId(target)) };
+  }
+  return optimized ? { ...plan, optimized } : plan;
 }
 
 /** A call's routing inputs, resolved: what was asked for, the policy or target, the client's fallbacks, the facts. */
@@ -200,6 +220,8 @@ export interface DecideEnv {
   health: (target: Target) => TargetHealth;
   minSamples: number;
   estimateAll?: boolean;
+  /** The target that recently served the request's cacheable prefix (sticky routing). */
+  sticky?: PrefixSticky | null;
 }
 
 /** Runs the planner for a prepared call; `features` are set for learned cascade policies. */
@@ -229,6 +251,7 @@ export function decide(prepared: PreparedCall, auth: AuthContext, env: DecideEnv
     overrides: prepared.overrides,
     facts: prepared.facts,
     ...(classifier ? { classifier } : {}),
+    ...(env.sticky ? { sticky: env.sticky } : {}),
   };
   const decision = planRoute(input, { now: env.now, random: env.random, health: env.health, estimateCostUsd, minSamples: env.minSamples, estimateAll: env.estimateAll ?? false });
   return { decision, features };

@@ -42,8 +42,23 @@ export function KeysPage() {
   const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions());
 
   const columns: ColumnDef<ApiKey, unknown>[] = [
-    { accessorKey: "name", header: "Name", cell: ({ row }) => <span className="font-medium text-slate-900">{row.original.name}</span> },
-    { accessorKey: "prefix", header: "Key", enableSorting: false, cell: ({ row }) => <code className="font-mono text-xs">{row.original.prefix}…</code> },
+    {
+      accessorKey: "name",
+      header: "Name",
+      cell: ({ row }) => (
+        <span className="inline-flex items-center gap-2 font-medium text-slate-900">
+          {row.original.name}
+          {row.original.kind === "playground" ? <Badge tone="info">Playground</Badge> : null}
+        </span>
+      ),
+    },
+    {
+      accessorKey: "prefix",
+      header: "Key",
+      enableSorting: false,
+      // A playground key has no secret anyone could hold (it works only inside the Playground): no prefix to show.
+      cell: ({ row }) => (row.original.kind === "playground" ? <span className="text-xs text-slate-500">internal</span> : <code className="font-mono text-xs">{row.original.prefix}…</code>),
+    },
     { id: "team", header: "Team", accessorFn: (k) => k.team.name },
     { id: "owner", header: "Created by", accessorFn: (k) => k.owner?.email ?? "—", cell: ({ getValue }) => <span className="text-xs">{String(getValue())}</span> },
     {
@@ -84,9 +99,13 @@ export function KeysPage() {
               toast.success(`Revoked ${row.original.name}`);
             }}
           >
-            <p>
-              Requests with <code className="font-mono">{row.original.prefix}…</code> fail with 401 within a second. This cannot be undone.
-            </p>
+            {row.original.kind === "playground" ? (
+              <p>The Playground stops using this key; the owner&apos;s next send creates a new one.</p>
+            ) : (
+              <p>
+                Requests with <code className="font-mono">{row.original.prefix}…</code> fail with 401 within a second. This cannot be undone.
+              </p>
+            )}
           </ConfirmDialog>
         ) : null,
     },

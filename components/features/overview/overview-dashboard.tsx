@@ -16,6 +16,7 @@ const LEVERS = [
   ["promptCache", "Prompt cache"],
   ["batch", "Batch"],
   ["caps", "Caps"],
+  ["compression", "Compression"],
 ] as const;
 
 /** Overview numbers and the spend / traffic chart, for the selected range. */

@@ -18,6 +18,7 @@ import { Checkbox, Input, Select, Textarea } from "@/components/ui/input";
 import { PageHeader } from "@/components/ui/page-header";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { useToast } from "@/components/ui/toast";
+import { PolicySimulate } from "./policy-simulate";
 import { PolicyVersions } from "./policy-versions";
 
 type Policy = RouterOutputs["policies"]["get"];
@@ -385,6 +386,12 @@ export function PolicyEditor({ policy }: { policy?: Policy }) {
           {policy ? <PolicyVersions policy={policy} /> : null}
         </div>
       </form>
+      {policy ? (
+        // Outside the editor's form (forms do not nest); it simulates the saved version, not the draft.
+        <div className="mt-6 grid grid-cols-[minmax(0,1fr)_20rem] gap-6">
+          <PolicySimulate policy={policy} />
+        </div>
+      ) : null}
     </div>
   );
 }

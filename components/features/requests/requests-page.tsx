@@ -99,7 +99,20 @@ export function RequestsPage() {
         </button>
       ),
     },
-    { id: "key", header: "Key", cell: ({ row }) => (row.original.keyPrefix ? <code className="whitespace-nowrap font-mono text-xs">{row.original.keyPrefix}…</code> : "—") },
+    {
+      id: "key",
+      header: "Key",
+      cell: ({ row }) =>
+        row.original.playground ? (
+          <Badge tone="info" title={row.original.keyName ?? undefined}>
+            Playground
+          </Badge>
+        ) : row.original.keyPrefix ? (
+          <code className="whitespace-nowrap font-mono text-xs">{row.original.keyPrefix}…</code>
+        ) : (
+          "—"
+        ),
+    },
     { id: "team", header: "Team", cell: ({ row }) => <span className="text-xs">{row.original.teamName ?? "—"}</span> },
     { accessorKey: "policy", header: "Policy", cell: ({ row }) => <span className="whitespace-nowrap text-xs">{row.original.policy ?? "—"}</span> },
     {

@@ -17,6 +17,7 @@ const LEVERS = [
   ["promptCache", "Prompt cache", "#0891b2"],
   ["batch", "Batch", "#d97706"],
   ["caps", "Caps", "#be123c"],
+  ["compression", "Compression", "#65a30d"],
 ] as const;
 
 /** What the traffic would have cost without Switchyard (baseline) against what it cost, and which lever saved what. */

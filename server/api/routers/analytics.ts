@@ -15,7 +15,7 @@ import type { Db } from "../../db/client";
 import { assertTeamAccess, teamScope } from "../access";
 import { financeProcedure, memberProcedure, router } from "../trpc";
 
-const MONEY = ["costUsd", "baselineCostUsd", "savingsRoutingUsd", "savingsCacheUsd", "savingsPromptCacheUsd", "savingsBatchUsd", "savingsCapsUsd"] as const;
+const MONEY = ["costUsd", "baselineCostUsd", "savingsRoutingUsd", "savingsCacheUsd", "savingsPromptCacheUsd", "savingsBatchUsd", "savingsCapsUsd", "savingsCompressionUsd"] as const;
 type MoneyField = (typeof MONEY)[number];
 const SUM = {
   calls: true, errors: true, cacheHits: true, inputTokens: true, outputTokens: true, cachedInputTokens: true, latencyMsSum: true,
@@ -45,6 +45,7 @@ function totals(sum: Sums) {
       promptCache: money("savingsPromptCacheUsd"),
       batch: money("savingsBatchUsd"),
       caps: money("savingsCapsUsd"),
+      compression: money("savingsCompressionUsd"),
     },
     savingsTotalUsd: decimalToString(MONEY.slice(2).reduce((acc, f) => acc + parseDecimal(sum[f] ?? "0"), 0n)),
   };
@@ -212,12 +213,12 @@ export const analyticsRouter = router({
       return [
         input.month, teamName.get(g.teamId) ?? g.teamId, keyPrefix.get(g.apiKeyId) ?? g.apiKeyId, g.policy, g.providerKind, g.model,
         t.calls, t.errors, t.inputTokens, t.cachedInputTokens, t.outputTokens,
-        t.costUsd, t.baselineCostUsd, t.savings.routing, t.savings.cache, t.savings.promptCache, t.savings.batch, t.savings.caps,
+        t.costUsd, t.baselineCostUsd, t.savings.routing, t.savings.cache, t.savings.promptCache, t.savings.batch, t.savings.caps, t.savings.compression,
       ];
     });
     const header = [
       "month", "team", "api_key", "policy", "provider", "model", "calls", "errors", "input_tokens", "cached_input_tokens", "output_tokens",
-      "cost_usd", "baseline_cost_usd", "savings_routing_usd", "savings_cache_usd", "savings_prompt_cache_usd", "savings_batch_usd", "savings_caps_usd",
+      "cost_usd", "baseline_cost_usd", "savings_routing_usd", "savings_cache_usd", "savings_prompt_cache_usd", "savings_batch_usd", "savings_caps_usd", "savings_compression_usd",
     ];
     return { filename: `switchyard-spend-${input.month}.csv`, csv: toCsv(header, rows) };
   }),

@@ -22,6 +22,8 @@ const KEY_SELECT = {
   allowStore: true,
   rpmLimit: true,
   tpmLimit: true,
+  /** "client", or "playground" for a user's internal Playground key (routers/playground.ts). */
+  kind: true,
   expiresAt: true,
   revokedAt: true,
   lastUsedAt: true,

@@ -61,7 +61,7 @@ export function callWhere(user: SessionUser, filters: CallFilters): Prisma.CallW
 
 async function keyNames(db: Prisma.TransactionClient, orgId: string, keyIds: string[], teamIds: string[]) {
   const [keys, teams] = await Promise.all([
-    db.apiKey.findMany({ where: { orgId, id: { in: keyIds } }, select: { id: true, prefix: true, name: true } }),
+    db.apiKey.findMany({ where: { orgId, id: { in: keyIds } }, select: { id: true, prefix: true, name: true, kind: true } }),
     db.team.findMany({ where: { orgId, id: { in: teamIds } }, select: { id: true, name: true } }),
   ]);
   return { keys: new Map(keys.map((k) => [k.id, k])), teams: new Map(teams.map((t) => [t.id, t.name])) };
@@ -77,6 +77,8 @@ function present(row: CallRow, names: Awaited<ReturnType<typeof keyNames>>) {
     baselineCostUsd: normalizeDecimal(row.baselineCostUsd),
     keyPrefix: key?.prefix ?? null,
     keyName: key?.name ?? null,
+    /** True for a call sent from the Playground (by a user's playground key). */
+    playground: key?.kind === "playground",
     teamName: row.teamId ? (names.teams.get(row.teamId) ?? null) : null,
   };
 }
@@ -106,7 +108,7 @@ export const callsRouter = router({
   get: memberProcedure.input(byId).query(async ({ ctx, input }) => {
     const db = ctx.rt.db.prisma;
     const row = found(
-      await db.call.findFirst({ where: { id: input.id, ...teamScope(ctx.user) }, select: { ...CALL_SELECT, upstreamId: true, cacheWriteTokens: true, partial: true, estimated: true, route: true, attempts: true, savingsRoutingUsd: true, savingsCacheUsd: true, savingsPromptCacheUsd: true, savingsBatchUsd: true, savingsCapsUsd: true } }),
+      await db.call.findFirst({ where: { id: input.id, ...teamScope(ctx.user) }, select: { ...CALL_SELECT, upstreamId: true, cacheWriteTokens: true, partial: true, estimated: true, route: true, attempts: true, savingsRoutingUsd: true, savingsCacheUsd: true, savingsPromptCacheUsd: true, savingsBatchUsd: true, savingsCapsUsd: true, savingsCompressionUsd: true } }),
       "call",
     );
     const names = await keyNames(db, ctx.user.orgId, row.apiKeyId ? [row.apiKeyId] : [], row.teamId ? [row.teamId] : []);
@@ -118,6 +120,7 @@ export const callsRouter = router({
         promptCache: normalizeDecimal(row.savingsPromptCacheUsd),
         batch: normalizeDecimal(row.savingsBatchUsd),
         caps: normalizeDecimal(row.savingsCapsUsd),
+        compression: normalizeDecimal(row.savingsCompressionUsd),
       },
       route: row.route,
       attempts: row.attempts,

@@ -6,14 +6,15 @@
  */
 import { TRPCError } from "@trpc/server";
 import { byId, toIssues, type Issue } from "@/lib/contracts/common";
-import { policyCreateInput, policyDocument, policyRollbackInput, policyUpdateInput, policyValidateInput } from "@/lib/contracts/policies";
+import { policyCreateInput, policyDocument, policyDryRunInput, policyRollbackInput, policyUpdateInput, policyValidateInput } from "@/lib/contracts/policies";
 import { sameJson } from "@/lib/json";
 import { policyTargetRefs, type PolicyDocument } from "@/lib/policy";
 import { loadCatalog } from "../../catalog";
 import type { Db } from "../../db/client";
 import type { Prisma } from "../../db/generated/client";
 import type { SessionUser } from "../../auth/users";
-import { found, requireTeam, sharedOrTeamScope } from "../access";
+import { dryRun } from "../../routing/dry-run";
+import { found, NO_TEAM, requireTeam, sharedOrTeamScope } from "../access";
 import { recordAudit } from "../audit";
 import { uniqueOr } from "../prisma-errors";
 import { adminProcedure, memberProcedure, router } from "../trpc";
@@ -115,6 +116,33 @@ export const policiesRouter = router({
     if (!parsed.success) return { ok: false, errors: toIssues(parsed.error), warnings: [] as Issue[], document: null };
     const { errors, warnings } = await checkReferences(ctx.rt.db.prisma, ctx.user.orgId, parsed.data);
     return { ok: errors.length === 0, errors, warnings, document: parsed.data };
+  }),
+
+  /**
+   * Simulates a request against the saved policy as the gateway would plan it now (its current configuration), for
+   * a key of the policy's team (org-wide policies: the caller's team): the chosen target, every candidate with its
+   * estimated cost, the rejections and why. Nothing is sent upstream; live health is not consulted (every target
+   * counts as healthy), so a fallback caused by an open circuit breaker does not show here.
+   */
+  dryRun: memberProcedure.input(policyDryRunInput).query(async ({ ctx, input }) => {
+    const policy = await findPolicy(ctx.rt.db.prisma, ctx.user, input.id);
+    const key = {
+      apiKeyId: "dry-run",
+      orgId: ctx.user.orgId,
+      teamId: policy.teamId ?? ctx.user.teamId ?? NO_TEAM,
+      ownerId: ctx.user.id,
+      allowedModels: [],
+      allowStore: false,
+      rpmLimit: null,
+      tpmLimit: null,
+    };
+    const messages = [...(input.system ? [{ role: "system" as const, content: input.system }] : []), { role: "user" as const, content: input.prompt }];
+    return dryRun(ctx.rt.snapshot.current(), key, {
+      model: policy.name,
+      messages,
+      ...(input.maxTokens !== undefined ? { max_tokens: input.maxTokens } : {}),
+      ...(input.temperature !== undefined ? { temperature: input.temperature } : {}),
+    });
   }),
 
   create: adminProcedure.input(policyCreateInput).mutation(async ({ ctx, input }) => {

@@ -9,7 +9,8 @@ import { parseOrThrow } from "../schemas/common";
 
 const sse = (value: unknown) => `data: ${typeof value === "string" ? value : JSON.stringify(value)}\n\n`;
 
-const chatSurface: Surface<ChatCompletionInput> = {
+/** Also run in-process by the Playground (server/gateway/playground.ts). */
+export const chatSurface: Surface<ChatCompletionInput> = {
   surface: "openai",
   endpoint: "chat.completions",
   parse(raw) {

@@ -10,23 +10,27 @@
  * when it exists for the chosen tier and the out-of-fold prediction otherwise.
  */
 import type { RequestProfile } from "../profile";
-import type { FeatureExtractor, SparseCounts } from "./features";
+import type { FeatureExtractor, PromptFeatures } from "./features";
 import { fitIdf, mulberry32, score, tfidf, trainLogisticAsync, type LogisticModel, type LogisticOptions, type SparseRow } from "./logistic";
 import type { Difficulty, DifficultyClassifier } from "./types";
 
 /** One prompt and what each tier scored on it (null: not observed). Scores are in [0, 1]. */
 export interface TrainingDocument {
-  features: SparseCounts;
+  features: PromptFeatures;
   labels: Array<number | null>;
 }
 
 export interface TrainOptions {
   tiers: number;
   dimensions: number;
+  /** Length of the documents' dense vectors (0 or absent: lexical only). */
+  denseDimensions?: number;
   minQualityRatio: number;
   /** Cross-validation folds for the threshold. */
   folds?: number;
   seed?: number;
+  /** Fit pair models where prompts carry two tiers' labels (default true). */
+  pairs?: boolean;
   logistic?: Partial<LogisticOptions>;
 }
 
@@ -45,16 +49,31 @@ export interface LearnedMetrics {
 export interface LearnedModel {
   extractor: string;
   dimensions: number;
+  denseDimensions: number;
   tiers: number;
   idf: Float32Array;
   /** One model per tier; null for a tier without labels (never chosen, except the top one as a last resort). */
   models: Array<LogisticModel | null>;
+  /**
+   * Per tier below the top, when enough prompts carry both its label and the top tier's (an evaluation file; feedback
+   * labels one tier per call): P(top right, tier wrong) and P(tier right, top wrong). Their difference is the top
+   * tier's expected gain, learned directly from the prompts where the two disagree (less noisy than the difference
+   * of two separately fitted qualities); the tier's predicted quality is then p_top − gain.
+   */
+  pairs?: Array<PairModel | null>;
   threshold: number;
   metrics: LearnedMetrics;
 }
 
 /** Logistic regression settings that did best in cross-validation on the RouteLLM development data. */
 export const LEARNED_LOGISTIC: Partial<LogisticOptions> = { l2: 0, epochs: 5, learningRate: 0.05 };
+/** Added when the documents carry dense vectors (sentence embeddings). */
+export const LEARNED_DENSE: Partial<LogisticOptions> = { denseLearningRate: 0.05, denseL2: 1e-4 };
+
+export interface PairModel {
+  win: LogisticModel;
+  loss: LogisticModel;
+}
 
 const MIN_LABELS = 10;
 
@@ -62,7 +81,8 @@ const MIN_LABELS = 10;
 export async function trainLearned(documents: readonly TrainingDocument[], options: TrainOptions): Promise<LearnedModel> {
   const { tiers, dimensions } = options;
   const folds = Math.max(2, options.folds ?? 5);
-  const logistic = { ...LEARNED_LOGISTIC, ...options.logistic };
+  const denseDimensions = options.denseDimensions ?? 0;
+  const logistic = { ...LEARNED_LOGISTIC, ...(denseDimensions > 0 ? LEARNED_DENSE : {}), ...options.logistic, denseDimensions };
   const labelled = Array.from({ length: tiers }, (_, t) => documents.filter((d) => d.labels[t] != null).length);
   if (labelled[0]! < MIN_LABELS || labelled[tiers - 1]! < MIN_LABELS) {
     throw new Error(`needs at least ${MIN_LABELS} labelled prompts on the cheapest and on the top tier (have ${labelled[0]} and ${labelled[tiers - 1]})`);
@@ -75,26 +95,25 @@ export async function trainLearned(documents: readonly TrainingDocument[], optio
   for (let f = 0; f < folds; f++) {
     const train = documents.filter((_, i) => fold[i] !== f);
     const test = documents.map((d, i) => ({ d, i })).filter(({ i }) => fold[i] === f);
-    const fitted = await fitTiers(train, tiers, dimensions, logistic);
-    for (const { d, i } of test) {
-      const row = tfidf(d.features, fitted.idf);
-      fitted.models.forEach((m, t) => (oof[i]![t] = m ? score(m, row) : null));
-    }
+    const fitted = await fitTiers(train, tiers, dimensions, logistic, options.pairs ?? true);
+    for (const { d, i } of test) oof[i] = predictWith(fitted, d.features);
   }
   const choice = chooseThreshold(documents, oof, tiers, options.minQualityRatio);
-  const final = await fitTiers(documents, tiers, dimensions, logistic);
+  const final = await fitTiers(documents, tiers, dimensions, logistic, options.pairs ?? true);
   return {
     extractor: "",
     dimensions,
+    denseDimensions,
     tiers,
     idf: final.idf,
     models: final.models,
+    pairs: final.pairs,
     threshold: choice.threshold,
     metrics: { documents: documents.length, labelled, ...choice },
   };
 }
 
-async function fitTiers(documents: readonly TrainingDocument[], tiers: number, dimensions: number, logistic: Partial<LogisticOptions>) {
+async function fitTiers(documents: readonly TrainingDocument[], tiers: number, dimensions: number, logistic: Partial<LogisticOptions>, withPairs: boolean) {
   const idf = fitIdf(documents.map((d) => d.features), dimensions);
   const rows = documents.map((d) => tfidf(d.features, idf));
   const models: Array<LogisticModel | null> = [];
@@ -106,7 +125,35 @@ async function fitTiers(documents: readonly TrainingDocument[], tiers: number, d
         : await trainLogisticAsync(index.map((i) => rows[i]!), index.map((i) => documents[i]!.labels[t]!), dimensions, { ...logistic, seed: 11 + t }),
     );
   }
-  return { idf, models };
+  const pairs: Array<PairModel | null> = [];
+  const top = tiers - 1;
+  for (let t = 0; t < top; t++) {
+    const index = documents.map((d, i) => (d.labels[t] != null && d.labels[top] != null ? i : -1)).filter((i) => i >= 0);
+    if (!withPairs || index.length < PAIR_MIN_LABELS) {
+      pairs.push(null);
+      continue;
+    }
+    const both = index.map((i) => rows[i]!);
+    const win = await trainLogisticAsync(both, index.map((i) => documents[i]!.labels[top]! * (1 - documents[i]!.labels[t]!)), dimensions, { ...logistic, seed: 31 + t });
+    const loss = await trainLogisticAsync(both, index.map((i) => documents[i]!.labels[t]! * (1 - documents[i]!.labels[top]!)), dimensions, { ...logistic, seed: 41 + t });
+    pairs.push({ win, loss });
+  }
+  return { idf, models, pairs };
+}
+
+/** Pair models need prompts labelled on both tiers; below this many the per-tier models decide alone. */
+const PAIR_MIN_LABELS = 100;
+
+/** Predicted quality per tier from fitted models. */
+function predictWith(fitted: Pick<LearnedModel, "idf" | "models" | "pairs">, features: PromptFeatures): Array<number | null> {
+  const row: SparseRow = tfidf(features, fitted.idf);
+  const predicted = fitted.models.map((m) => (m ? score(m, row) : null));
+  const top = predicted[predicted.length - 1];
+  if (top == null) return predicted;
+  fitted.pairs?.forEach((pair, t) => {
+    if (pair) predicted[t] = top - (score(pair.win, row) - score(pair.loss, row));
+  });
+  return predicted;
 }
 
 /** The cheapest tier allowed by the threshold, given per-tier predicted quality. */
@@ -159,21 +206,20 @@ function chooseThreshold(documents: readonly TrainingDocument[], oof: Array<Arra
 }
 
 /** Predicted quality per tier for one prompt. */
-export function predictTiers(model: LearnedModel, features: SparseCounts): Array<number | null> {
-  const row: SparseRow = tfidf(features, model.idf);
-  return model.models.map((m) => (m ? score(m, row) : null));
+export function predictTiers(model: LearnedModel, features: PromptFeatures): Array<number | null> {
+  return predictWith(model, features);
 }
 
 /** The classifier a cascade policy uses once its model is trained. */
 export interface LearnedClassifier extends DifficultyClassifier {
   /** The same decision from features already extracted (the gateway extracts once, to store them too). */
   /** `threshold` overrides the trained one (a policy may fix it). */
-  classifyFeatures(features: SparseCounts, tiers: number, threshold?: number): Difficulty;
+  classifyFeatures(features: PromptFeatures, tiers: number, threshold?: number): Difficulty;
   readonly model: LearnedModel;
 }
 
 export function learnedClassifier(model: LearnedModel, extractor: FeatureExtractor): LearnedClassifier {
-  const classifyFeatures = (features: SparseCounts, tiers: number, fixed?: number): Difficulty => {
+  const classifyFeatures = (features: PromptFeatures, tiers: number, fixed?: number): Difficulty => {
     const threshold = fixed ?? model.threshold;
     const predicted = predictTiers(model, features);
     // The policy may have gained or lost tiers since training: map the model's top onto the policy's top.
@@ -189,6 +235,8 @@ export function learnedClassifier(model: LearnedModel, extractor: FeatureExtract
   };
   return {
     name: "learned",
+    // Synchronous: the lexical features only (a model with dense weights then predicts without them). The data
+    // plane computes the full features first (`extractAll`) and calls classifyFeatures.
     classify: (profile: RequestProfile, tiers: number) => classifyFeatures(extractor.extract(profile.lastUserText), tiers),
     classifyFeatures,
     model,
@@ -202,10 +250,12 @@ export interface StoredModel {
   version: 1;
   extractor: string;
   dimensions: number;
+  denseDimensions?: number;
   tiers: number;
   idfDefault: number;
   idf: { indices: string; values: string };
-  models: Array<{ bias: number; indices: string; values: string } | null>;
+  /** `dense`: base64 of the dense weights (float32 LE). */
+  models: Array<{ bias: number; indices: string; values: string; dense?: string } | null>;
   threshold: number;
   metrics: LearnedMetrics;
 }
@@ -216,10 +266,13 @@ export function serializeModel(model: LearnedModel, extractor: string): StoredMo
     version: 1,
     extractor,
     dimensions: model.dimensions,
+    denseDimensions: model.denseDimensions,
     tiers: model.tiers,
     idfDefault,
     idf: sparse(model.idf, (v) => v !== idfDefault),
-    models: model.models.map((m) => (m ? { bias: m.bias, ...sparse(m.weights, (v) => v !== 0) } : null)),
+    models: model.models.map((m) =>
+      m ? { bias: m.bias, ...sparse(m.weights, (v) => v !== 0), ...(m.dense ? { dense: Buffer.from(m.dense.buffer, m.dense.byteOffset, m.dense.byteLength).toString("base64") } : {}) } : null,
+    ),
     threshold: model.threshold,
     metrics: model.metrics,
   };
@@ -231,13 +284,18 @@ export function deserializeModel(stored: StoredModel): LearnedModel {
   return {
     extractor: stored.extractor,
     dimensions: stored.dimensions,
+    denseDimensions: stored.denseDimensions ?? 0,
     tiers: stored.tiers,
     idf,
     models: stored.models.map((m) => {
       if (!m) return null;
       const weights = new Float32Array(stored.dimensions);
       dense(m, weights);
-      return { weights, bias: m.bias };
+      if (!m.dense) return { weights, bias: m.bias };
+      const b = Buffer.from(m.dense, "base64");
+      const denseWeights = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+      if (denseWeights.length !== (stored.denseDimensions ?? 0)) throw new Error("stored routing model is corrupt");
+      return { weights, bias: m.bias, dense: denseWeights };
     }),
     threshold: stored.threshold,
     metrics: stored.metrics,

@@ -5,10 +5,11 @@
  */
 import type { SparseCounts } from "./features";
 
-/** A TF-IDF row: (1 + ln count) × idf, L2-normalised. */
+/** A TF-IDF row: (1 + ln count) × idf, L2-normalised; plus the prompt's dense features when the model has them. */
 export interface SparseRow {
   indices: Uint32Array;
   values: Float32Array;
+  dense?: Float32Array;
 }
 
 /** idf per bucket from the documents' counts; a bucket no document has gets the largest idf. */
@@ -21,7 +22,7 @@ export function fitIdf(documents: readonly SparseCounts[], dimensions: number): 
   return idf;
 }
 
-export function tfidf(doc: SparseCounts, idf: Float32Array): SparseRow {
+export function tfidf(doc: SparseCounts & { dense?: Float32Array }, idf: Float32Array): SparseRow {
   const values = new Float32Array(doc.indices.length);
   let norm = 0;
   for (let i = 0; i < values.length; i++) {
@@ -31,12 +32,14 @@ export function tfidf(doc: SparseCounts, idf: Float32Array): SparseRow {
   }
   norm = Math.sqrt(norm) || 1;
   for (let i = 0; i < values.length; i++) values[i]! /= norm;
-  return { indices: doc.indices, values };
+  return doc.dense ? { indices: doc.indices, values, dense: doc.dense } : { indices: doc.indices, values };
 }
 
 export interface LogisticModel {
   weights: Float32Array;
   bias: number;
+  /** Weights of the dense features (absent: the model ignores them; a row without them contributes nothing). */
+  dense?: Float32Array;
 }
 
 export interface LogisticOptions {
@@ -46,9 +49,13 @@ export interface LogisticOptions {
   epochs: number;
   learningRate: number;
   seed: number;
+  /** Dense features per row (0: none); their step size and L2 penalty. */
+  denseDimensions: number;
+  denseLearningRate: number;
+  denseL2: number;
 }
 
-export const DEFAULT_LOGISTIC: LogisticOptions = { l2: 1e-4, epochs: 12, learningRate: 0.2, seed: 1 };
+export const DEFAULT_LOGISTIC: LogisticOptions = { l2: 1e-4, epochs: 12, learningRate: 0.2, seed: 1, denseDimensions: 0, denseLearningRate: 0.05, denseL2: 1e-4 };
 
 export function sigmoid(z: number): number {
   return 1 / (1 + Math.exp(-z));
@@ -57,7 +64,15 @@ export function sigmoid(z: number): number {
 export function score(model: LogisticModel, row: SparseRow): number {
   let z = model.bias;
   for (let i = 0; i < row.indices.length; i++) z += model.weights[row.indices[i]!]! * row.values[i]!;
+  if (model.dense && row.dense) z += dot(model.dense, row.dense);
   return sigmoid(z);
+}
+
+function dot(a: Float32Array, b: Float32Array): number {
+  const n = Math.min(a.length, b.length);
+  let z = 0;
+  for (let i = 0; i < n; i++) z += a[i]! * b[i]!;
+  return z;
 }
 
 /**
@@ -96,10 +111,12 @@ export async function trainLogisticAsync(
 const SLICE = 2_000;
 
 function* sgd(rows: readonly SparseRow[], targets: ArrayLike<number>, dimensions: number, options: Partial<LogisticOptions>): Generator<void, LogisticModel> {
-  const { l2, epochs, learningRate, seed } = { ...DEFAULT_LOGISTIC, ...options };
+  const { l2, epochs, learningRate, seed, denseDimensions, denseLearningRate, denseL2 } = { ...DEFAULT_LOGISTIC, ...options };
   const n = rows.length;
   const weights = new Float32Array(dimensions);
   const accumulated = new Float32Array(dimensions).fill(1e-6);
+  const dense = new Float32Array(denseDimensions);
+  const denseAccumulated = new Float32Array(denseDimensions).fill(1e-6);
   let bias = 0;
   let biasAccumulated = 1e-6;
   const order = Uint32Array.from({ length: n }, (_, i) => i);
@@ -114,9 +131,10 @@ function* sgd(rows: readonly SparseRow[], targets: ArrayLike<number>, dimensions
     for (let k = 0; k < n; k++) {
       if (k > 0 && k % SLICE === 0) yield;
       const r = order[k]!;
-      const { indices, values } = rows[r]!;
+      const { indices, values, dense: x } = rows[r]!;
       let z = bias;
       for (let i = 0; i < indices.length; i++) z += weights[indices[i]!]! * values[i]!;
+      if (x && denseDimensions > 0) z += dot(dense, x);
       const residual = sigmoid(z) - targets[r]!;
       for (let i = 0; i < indices.length; i++) {
         const j = indices[i]!;
@@ -124,11 +142,19 @@ function* sgd(rows: readonly SparseRow[], targets: ArrayLike<number>, dimensions
         accumulated[j]! += g * g;
         weights[j]! -= (learningRate * g) / Math.sqrt(accumulated[j]!);
       }
+      if (x && denseDimensions > 0) {
+        const m = Math.min(denseDimensions, x.length);
+        for (let j = 0; j < m; j++) {
+          const g = residual * x[j]! + denseL2 * dense[j]!;
+          denseAccumulated[j]! += g * g;
+          dense[j]! -= (denseLearningRate * g) / Math.sqrt(denseAccumulated[j]!);
+        }
+      }
       biasAccumulated += residual * residual;
       bias -= (learningRate * residual) / Math.sqrt(biasAccumulated);
     }
   }
-  return { weights, bias };
+  return denseDimensions > 0 ? { weights, bias, dense } : { weights, bias };
 }
 
 /** A small seeded PRNG (mulberry32) so training is reproducible. */

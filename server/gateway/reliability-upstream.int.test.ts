@@ -1,0 +1,440 @@
+/**
+ * Reliability cases 8–17 (docs/reliability-cases.md, "Upstream faults") that the routing and chat suites leave open,
+ * through the real HTTP server. Upstreams: the simulator with fault injection, and a scripted OpenAI-protocol
+ * server for wire shapes the simulator does not produce (SSE comment lines, explicit zero usage, a stream that ends
+ * without [DONE]) and to watch the upstream socket close when the client leaves.
+ *
+ * The gateway's upstream transport waits 300 s for headers and 120 s between body chunks by default; so that the
+ * first-byte and idle timeouts fire within a test, this file gives createTransport 1 s defaults (a test seam only:
+ * everything else about the transport is the real one).
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { startSimulator, type Simulator } from "../providers/simulator";
+import { callRow, chat, prompt, routingFixture, type ChatResult } from "../routing/testing";
+import type { AttemptRecord } from "../routing/execute";
+import { waitUntil } from "../state/store.contract";
+import { seedSimulatorProviders, startTestServer, type TestServer } from "../testing/harness";
+
+const TIMEOUT_MS = 1_000;
+
+vi.mock("../providers/transport", async (importOriginal) => {
+  const actual = await importOriginal<typeof import("../providers/transport")>();
+  return {
+    ...actual,
+    createTransport: (options: Parameters<typeof actual.createTransport>[0] = {}) =>
+      actual.createTransport({ ...options, timeouts: { firstByteMs: TIMEOUT_MS, idleMs: TIMEOUT_MS, ...options.timeouts } }),
+  };
+});
+
+const PROVIDER_KEY = "sk-sim-provider-key-0123456789"; // what seedSimulatorProviders stores
+
+/** A scripted OpenAI-protocol upstream: the behaviour is picked by a `[[up:NAME]]` tag in the last user message. */
+interface Scripted {
+  url: string;
+  /** When the upstream socket of each request closed (ms since epoch), by tag. */
+  closedAt: Map<string, number>;
+  requests: number;
+  close(): Promise<void>;
+}
+
+function chunk(delta: Record<string, unknown>, finish: string | null = null) {
+  return `data: ${JSON.stringify({ id: "chatcmpl-scripted", object: "chat.completion.chunk", created: 1, model: "sim-small", choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+}
+function usageChunk(prompt: number, completion: number) {
+  return `data: ${JSON.stringify({ id: "chatcmpl-scripted", object: "chat.completion.chunk", created: 1, model: "sim-small", choices: [], usage: { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion } })}\n\n`;
+}
+const WORDS = ["Hello", " there,", " this", " is", " a", " scripted", " answer", " with", " several", " words."];
+
+async function startScripted(): Promise<Scripted> {
+  const closedAt = new Map<string, number>();
+  const state = { requests: 0 };
+  const server = http.createServer((req, res) => {
+    let raw = "";
+    req.on("data", (d) => (raw += d));
+    req.on("end", () => {
+      state.requests += 1;
+      const body = JSON.parse(raw) as { stream?: boolean; messages: Array<{ content: string }> };
+      const tag = /\[\[up:([\w-]+)\]\]/.exec(JSON.stringify(body.messages))?.[1] ?? "plain";
+      res.on("close", () => closedAt.set(tag, Date.now()));
+      const sse = () => res.writeHead(200, { "content-type": "text/event-stream" });
+      switch (tag) {
+        case "comments": // comment lines, keep-alives, an empty data line and a foreign event: all skipped
+          sse();
+          res.write(": OPENROUTER PROCESSING\n\n");
+          res.write(chunk({ role: "assistant", content: "" }));
+          res.write(": keep-alive\n\n");
+          for (const w of WORDS) res.write(chunk({ content: w }) + ": ping\n\n");
+          res.write("data: \n\n");
+          res.write(chunk({}, "stop"));
+          res.write(usageChunk(12, 10));
+          res.end("data: [DONE]\n\n");
+          return;
+        case "no-done": // a complete answer whose stream ends without [DONE]
+          sse();
+          for (const w of WORDS) res.write(chunk({ content: w }));
+          res.write(chunk({}, "stop"));
+          res.end(usageChunk(12, 10));
+          return;
+        case "zero-usage": // the provider explicitly reports zero tokens (e.g. a free or refunded call)
+          if (!body.stream) {
+            res.writeHead(200, { "content-type": "application/json" });
+            res.end(JSON.stringify({ id: "chatcmpl-zero", object: "chat.completion", created: 1, model: "sim-small", choices: [{ index: 0, message: { role: "assistant", content: WORDS.join("") }, finish_reason: "stop" }], usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } }));
+            return;
+          }
+          sse();
+          for (const w of WORDS) res.write(chunk({ content: w }));
+          res.write(chunk({}, "stop"));
+          res.write(usageChunk(0, 0));
+          res.end("data: [DONE]\n\n");
+          return;
+        case "hang": // accepts the request and never answers
+          return;
+        case "stall": // three words, then silence with the socket open
+          sse();
+          for (const w of WORDS.slice(0, 3)) res.write(chunk({ content: w }));
+          return;
+        case "usage-then-stall": // the whole answer and its usage, then silence before [DONE]
+          sse();
+          for (const w of WORDS) res.write(chunk({ content: w }));
+          res.write(chunk({}, "stop"));
+          res.write(usageChunk(7, 4));
+          return;
+        default:
+          res.writeHead(200, { "content-type": "application/json" });
+          res.end(JSON.stringify({ id: "chatcmpl-plain", object: "chat.completion", created: 1, model: "sim-small", choices: [{ index: 0, message: { role: "assistant", content: "plain" }, finish_reason: "stop" }], usage: { prompt_tokens: 5, completion_tokens: 1, total_tokens: 6 } }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    closedAt,
+    get requests() {
+      return state.requests;
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe("reliability: upstream faults", () => {
+  let sim: Simulator;
+  let scripted: Scripted;
+  let app: TestServer;
+  let key: string;
+  let fixture: ReturnType<typeof routingFixture>;
+
+  beforeAll(async () => {
+    sim = await startSimulator();
+    scripted = await startScripted();
+    app = await startTestServer();
+    const seeded = await seedSimulatorProviders(app, sim.url);
+    key = seeded.key;
+    fixture = routingFixture(app, seeded.tenant.orgId);
+    const db = app.rt.db.prisma;
+    const data = (name: string, baseUrl: string, allowPrivate = true) => ({ orgId: seeded.tenant.orgId, name, kind: "simulator", baseUrl, allowPrivate, config: { protocol: "openai" } });
+    await db.provider.create({ data: data("scripted", `${scripted.url}/openai/v1`) });
+    // Name resolution fails (.invalid never resolves), and a TLS handshake against a plain-HTTP port fails.
+    await db.provider.create({ data: data("no-dns", "http://switchyard-reliability.invalid/openai/v1", false) });
+    await db.provider.create({ data: data("bad-tls", `${sim.url.replace("http:", "https:")}/openai/v1`) });
+    await fixture.refresh();
+  });
+  afterAll(async () => {
+    await app?.dispose();
+    await sim?.close();
+    await scripted?.close();
+  });
+  beforeEach(() => sim.reset());
+
+  const ask = (model: string, extra: Record<string, unknown> = {}) => chat(app, key, { model, messages: [{ role: "user", content: prompt() }], ...extra });
+  /** A priced simulator model of its own (faults and breaker state never cross tests), as "sim-openai/<id>". */
+  const freshModel = async (name: string) => (await fixture.scenario([{ name }], (m) => ({ targets: [m.target(0)] }))).ref(0);
+  const attemptsOf = async (result: ChatResult) => (await callRow(app, result)).attempts as unknown as AttemptRecord[];
+  const noSecrets = (text: string) => {
+    expect(text).not.toContain(PROVIDER_KEY);
+    expect(text).not.toContain(sim.url.replace("http://", ""));
+    expect(text).not.toContain(scripted.url.replace("http://", ""));
+    expect(text).not.toContain("/openai/v1");
+  };
+
+  describe("case 8: context length and content policy", () => {
+    it("never retries a content-policy refusal on the same model, and answers it as a 400", async () => {
+      sim.faults.add({ fault: "content_filter", on: "prompt", protocol: "openai", times: "always" });
+      const model = await freshModel("rel-content");
+      const res = await ask(model);
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe("content_filter");
+      expect(sim.count({ operation: "chat" })).toBe(1);
+      expect((await attemptsOf(res)).map((a) => a.error ?? a.status)).toEqual(["content_filter"]);
+    });
+  });
+
+  describe("case 9: 429 without Retry-After", () => {
+    it("backs off a bounded number of times, then answers 429 with Retry-After", async () => {
+      sim.faults.add({ fault: "rate_limit", protocol: "openai", times: "always" });
+      const started = Date.now();
+      const model = await freshModel("rel-429");
+      const res = await ask(model);
+      expect(res.status).toBe(429);
+      expect(res.body.error.code).toBe("upstream_rate_limited");
+      expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+      expect(sim.count({ operation: "chat" })).toBe(2); // DEFAULT_RETRY.maxAttempts, never more
+      const attempts = await attemptsOf(res);
+      expect(attempts.map((a) => a.error)).toEqual(["rate_limited", "rate_limited"]);
+      expect(attempts[1]!.waitedMs ?? 0).toBeLessThanOrEqual(100); // full jitter under the 100 ms base delay
+      expect(Date.now() - started).toBeLessThan(3_000);
+    });
+  });
+
+  describe("case 10: one 500, then healthy", () => {
+    it("logs one row whose cost is that of the successful attempt alone", async () => {
+      const model = await freshModel("retry-cost");
+      const text = "[[sim:tokens=20]] price this exact prompt once";
+      const clean = await chat(app, key, { model, messages: [{ role: "user", content: text }] });
+      expect(clean.status).toBe(200);
+      sim.faults.add({ fault: "server_error", protocol: "openai", times: 1 });
+      await app.rt.calls.flush();
+      const before = await app.rt.db.prisma.call.count();
+      const retried = await chat(app, key, { model, messages: [{ role: "user", content: text }] });
+      expect(retried.status).toBe(200);
+      expect(retried.headers.get("x-switchyard-attempts")).toBe("2");
+      await app.rt.calls.flush();
+      expect(await app.rt.db.prisma.call.count()).toBe(before + 1);
+      const [cleanRow, retriedRow] = [await callRow(app, clean), await callRow(app, retried)];
+      expect(Number(cleanRow.costUsd)).toBeGreaterThan(0);
+      expect(retriedRow.costUsd.toString()).toBe(cleanRow.costUsd.toString());
+      expect(retried.headers.get("x-switchyard-cost-usd")).toBe(clean.headers.get("x-switchyard-cost-usd"));
+      expect(retriedRow.inputTokens).toBe(cleanRow.inputTokens);
+      expect((retriedRow.attempts as unknown as AttemptRecord[]).map((a) => a.error ?? a.status)).toEqual(["server_error", 200]);
+    });
+  });
+
+  describe("case 12: connection failures", () => {
+    it("retries a reset before the headers on the same target", async () => {
+      sim.faults.add({ fault: "reset", protocol: "openai", times: 1 });
+      const model = await freshModel("rel-reset-once");
+      const res = await ask(model);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-switchyard-target")).toBe(model);
+      expect((await attemptsOf(res)).map((a) => `${a.error ?? a.status}:${a.reason}`)).toEqual(["connection:first", "200:retry"]);
+    });
+
+    it("answers 502 naming the provider, never its URL or key, when resets, DNS or TLS keep failing", async () => {
+      sim.faults.add({ fault: "reset", protocol: "openai", times: "always" });
+      for (const [model, provider] of [
+        [await freshModel("reset-all"), "sim-openai"],
+        ["no-dns/sim-small", "no-dns"],
+        ["bad-tls/sim-small", "bad-tls"],
+      ] as const) {
+        const res = await ask(model);
+        const text = JSON.stringify(res.body);
+        expect(res.status, `${model}: ${text}`).toBe(502);
+        expect(res.body.error.code).toBe("upstream_error");
+        expect(res.body.error.message).toContain(`'${provider}'`);
+        noSecrets(text);
+        expect(text).not.toContain("switchyard-reliability.invalid");
+        const attempts = await attemptsOf(res);
+        expect(attempts.map((a) => a.error)).toEqual(["connection", "connection"]); // retried once: nothing was sent
+      }
+      noSecrets(app.logs.text().split("\n").filter((l) => l.includes('"status":502')).join("\n"));
+    });
+  });
+
+  describe("case 13: an upstream that never answers", () => {
+    it("times out at the first byte, retries once, and answers 504 within its budget", async () => {
+      sim.faults.add({ fault: "timeout", protocol: "openai", times: "always" });
+      const started = Date.now();
+      const model = await freshModel("rel-silent");
+      const res = await ask(model);
+      const elapsed = Date.now() - started;
+      expect(res.status).toBe(504);
+      expect(res.body.error.code).toBe("upstream_timeout");
+      expect(res.body.error.message).toContain("sim-openai");
+      noSecrets(JSON.stringify(res.body));
+      // Two attempts of ~1 s each (undici checks its timers on a ~0.5 s tick).
+      expect(elapsed).toBeGreaterThanOrEqual(2 * TIMEOUT_MS - 100);
+      expect(elapsed).toBeLessThan(6 * TIMEOUT_MS);
+      expect(sim.count({ operation: "chat" })).toBe(2);
+      expect(await callRow(app, res)).toMatchObject({ status: 504, errorClass: "upstream_timeout" });
+    });
+
+    it("fails over to the next target at the first-byte timeout", async () => {
+      const s = await fixture.scenario([{ name: "silent" }, { name: "ok" }], (m) => ({ targets: [m.target(0), m.target(1)], retry: { maxAttempts: 1 } }));
+      sim.faults.add({ fault: "timeout", model: s.models[0], times: "always" });
+      const started = Date.now();
+      const res = await ask(s.policy);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-switchyard-target")).toBe(s.ref(1));
+      expect((await attemptsOf(res)).map((a) => a.error ?? a.status)).toEqual(["timeout", 200]);
+      expect(Date.now() - started).toBeLessThan(3 * TIMEOUT_MS);
+    });
+  });
+
+  describe("case 14: a stream cut mid-answer", () => {
+    it("ends with an SSE error event and no [DONE]; the row is partial and billed for what was used", async () => {
+      const model = await freshModel("cut");
+      sim.faults.add({ fault: "stream_cut", protocol: "openai", afterChunks: 4, times: 1 });
+      const res = await ask(model, { stream: true, messages: [{ role: "user", content: prompt("[[sim:tokens=80]] a long story") }] });
+      expect(res.status).toBe(200);
+      const events = sseData(res.body);
+      expect(events.some((e) => typeof e === "object" && e !== null && "choices" in e)).toBe(true);
+      expect(events.at(-1)).toMatchObject({ error: { code: "upstream_stream_error", type: "api_error" } });
+      expect(res.body).not.toContain("[DONE]");
+      const row = await callRow(app, res);
+      expect(row).toMatchObject({ streamed: true, partial: true, estimated: true, errorClass: "upstream_stream_error" });
+      expect(row.inputTokens).toBeGreaterThan(0);
+      expect(row.outputTokens).toBeGreaterThan(0);
+      expect(row.outputTokens).toBeLessThan(80);
+      expect(Number(row.costUsd)).toBeGreaterThan(0);
+    });
+  });
+
+  describe("case 15: a stream that stalls", () => {
+    it("ends with an idle-timeout error event, closes the connection, and the next request is fine", async () => {
+      const model = await freshModel("stall");
+      sim.faults.add({ fault: "stream_stall", protocol: "openai", afterChunks: 3, times: 1 });
+      const started = Date.now();
+      const res = await ask(model, { stream: true, messages: [{ role: "user", content: prompt("[[sim:tokens=50]] stall") }] });
+      const elapsed = Date.now() - started;
+      expect(res.status).toBe(200);
+      const events = sseData(res.body); // the body ended: our side closed the stream
+      expect(events.at(-1)).toMatchObject({ error: { code: "upstream_timeout" } });
+      expect(res.body).not.toContain("[DONE]");
+      expect(elapsed).toBeLessThan(6 * TIMEOUT_MS);
+      expect(await callRow(app, res)).toMatchObject({ streamed: true, partial: true, errorClass: "upstream_timeout" });
+
+      const next = await ask(model, { stream: true });
+      expect(next.status).toBe(200);
+      expect(next.body).toContain("data: [DONE]");
+    });
+  });
+
+  describe("case 16: odd stream framing", () => {
+    it("skips comment lines, keep-alives and empty data lines", async () => {
+      const res = await ask("scripted/sim-small", { stream: true, messages: [{ role: "user", content: prompt("[[up:comments]]") }] });
+      expect(res.status).toBe(200);
+      const events = sseData(res.body);
+      const text = events.map((e) => (e as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta?.content ?? "").join("");
+      expect(text).toBe(WORDS.join(""));
+      expect(res.body).toContain("data: [DONE]");
+      expect(res.body).not.toContain("keep-alive");
+      expect(await callRow(app, res)).toMatchObject({ partial: false, status: 200, inputTokens: 12, outputTokens: 10, estimated: false });
+    });
+
+    it("ends a stream that stops without [DONE] with an error event, never a clean finish, and stays healthy", async () => {
+      const res = await ask("scripted/sim-small", { stream: true, messages: [{ role: "user", content: prompt("[[up:no-done]]") }] });
+      expect(res.status).toBe(200);
+      const events = sseData(res.body);
+      expect(events.at(-1)).toMatchObject({ error: { code: "upstream_stream_error" } });
+      expect(res.body).not.toContain("[DONE]");
+      expect(await callRow(app, res)).toMatchObject({ partial: true, errorClass: "upstream_stream_error", outputTokens: 10 });
+      expect((await ask("scripted/sim-small")).status).toBe(200);
+    });
+
+    it("answers a truncated JSON body with a 502 after a retry, never a 500", async () => {
+      const model = await freshModel("truncated");
+      sim.faults.add({ fault: "malformed_chunk", protocol: "openai", stream: false, times: "always" });
+      const res = await ask(model);
+      expect(res.status).toBe(502);
+      expect(res.body.error.code).toBe("upstream_error");
+      expect(res.body.error.message).toMatch(/malformed response/);
+      expect(sim.count({ operation: "chat" })).toBe(2);
+      sim.faults.clear();
+      expect((await ask(await freshModel("after-truncated"))).status).toBe(200);
+    });
+  });
+
+  describe("case 17: client disconnects", () => {
+    /** Starts a streamed call, reads `frames` SSE frames (0: none, the headers may not even have come), then aborts. */
+    async function abandon(tag: string, frames: number, settleMs = 0) {
+      const controller = new AbortController();
+      const before = await app.rt.db.prisma.call.count();
+      const pending = fetch(`${app.url}/api/v1/chat/completions`, {
+        method: "POST",
+        signal: controller.signal,
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "scripted/sim-small", stream: true, messages: [{ role: "user", content: prompt(`[[up:${tag}]] please`) }] }),
+      });
+      if (frames === 0) {
+        await waitUntil(() => scripted.requests > seen, 2_000);
+        await new Promise((r) => setTimeout(r, 200));
+      } else {
+        const reader = (await pending).body!.getReader();
+        let text = "";
+        while ((text.match(/\n\n/g) ?? []).length < frames) text += new TextDecoder().decode((await reader.read()).value);
+        if (settleMs) await new Promise((r) => setTimeout(r, settleMs));
+      }
+      scripted.closedAt.delete(tag);
+      const abortedAt = Date.now();
+      controller.abort();
+      await pending.catch(() => {});
+      await waitUntil(() => scripted.closedAt.has(tag), 2_000);
+      const closedAfter = scripted.closedAt.get(tag)! - abortedAt;
+      await waitUntil(async () => {
+        await app.rt.calls.flush();
+        return (await app.rt.db.prisma.call.count()) > before;
+      }, 3_000);
+      const row = (await app.rt.db.prisma.call.findMany({ orderBy: { createdAt: "desc" }, take: 1 }))[0]!;
+      return { closedAfter, row };
+    }
+    let seen = 0;
+    beforeEach(() => {
+      seen = scripted.requests;
+    });
+
+    it("before the first token: the upstream request is aborted within 1 s and the row says 499", async () => {
+      const { closedAfter, row } = await abandon("hang", 0);
+      expect(closedAfter).toBeLessThan(1_000);
+      expect(row).toMatchObject({ status: 499, errorClass: "client_closed_request" });
+      // The upstream had the prompt: its input tokens are billed (estimated), as for a non-streamed cancel.
+      expect(row).toMatchObject({ estimated: true });
+      expect(row.inputTokens).toBeGreaterThan(0);
+      expect(Number(row.costUsd)).toBeGreaterThan(0);
+    });
+
+    it("after the first token: aborted within 1 s, billed for the input plus the delivered tokens (estimated)", async () => {
+      const { closedAfter, row } = await abandon("stall", 2);
+      expect(closedAfter).toBeLessThan(1_000);
+      expect(row).toMatchObject({ status: 499, partial: true, streamed: true, estimated: true, errorClass: "client_closed_request" });
+      expect(row.inputTokens).toBeGreaterThan(0);
+      expect(row.outputTokens).toBeGreaterThan(0);
+      expect(row.outputTokens).toBeLessThan(10);
+      expect(Number(row.costUsd)).toBeGreaterThan(0);
+    });
+
+    it("after the provider reported usage: billed exactly what it reported", async () => {
+      const { closedAfter, row } = await abandon("usage-then-stall", WORDS.length + 1, 300);
+      expect(closedAfter).toBeLessThan(1_000);
+      expect(row).toMatchObject({ status: 499, partial: true, estimated: false, inputTokens: 7, outputTokens: 4 });
+    });
+
+    it("keeps an explicit zero usage at zero, streamed or not", async () => {
+      for (const stream of [true, false]) {
+        const res = await ask("scripted/sim-small", { stream, messages: [{ role: "user", content: prompt("[[up:zero-usage]] a prompt that is surely not empty") }] });
+        expect(res.status).toBe(200);
+        const row = await callRow(app, res);
+        expect(row, `stream=${stream}`).toMatchObject({ status: 200, estimated: false, inputTokens: 0, outputTokens: 0 });
+        expect(Number(row.costUsd)).toBe(0);
+      }
+    });
+  });
+});
+
+/** The JSON (or raw string) payloads of an SSE text's data lines. */
+function sseData(text: string): unknown[] {
+  return text
+    .split("\n")
+    .filter((line) => line.startsWith("data: "))
+    .map((line) => line.slice(6))
+    .map((data) => {
+      try {
+        return JSON.parse(data) as unknown;
+      } catch {
+        return data;
+      }
+    });
+}
