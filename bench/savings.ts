@@ -20,7 +20,7 @@
  * - routed    25%: mixed-difficulty prompts (../shared/data/routing/routellm-dev.jsonl) through a `cascade` policy
  *                  (GPT-4o mini → flagship) with the learned classifier. Quality from the labels: the model that
  *                  answered (the call row's model) was right or wrong on that prompt.
- * - long_ctx  20%: the same kind of prompts behind one long static system prompt (~2.5k tokens), same policy:
+ * - long_ctx  20%: the same kind of prompts behind one long static system prompt (~4.1k tokens), same policy:
  *                  provider prompt caching (Anthropic cache_control breakpoints, OpenAI prompt_cache_key) on top of
  *                  routing.
  * - batch     15%: non-urgent jobs sent with `x-switchyard-defer` to a flagship-only policy: provider batch API at
@@ -42,7 +42,6 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { Writable } from "node:stream";
 import { decimalToString, parseDecimal } from "../server/catalog/money";
 import { applyConfig } from "../server/cli/apply";
 import { loadEnv } from "../server/env";
@@ -185,7 +184,7 @@ const SUPPORT_SYSTEM =
   "You are the help-desk assistant of a questions-and-answers community. Answer the member's question in a friendly, " +
   "factual way, in at most three short paragraphs. If the question is about the site's rules, quote the rule.";
 
-/** A long static system prompt (~2.5k tokens): the same for every call of the long-context segment. */
+/** A long static system prompt (~4.1k o200k tokens): the same for every call of the long-context segment. */
 export function longSystemPrompt(): string {
   const subjects = ["arithmetic", "algebra", "geometry", "statistics", "physics", "chemistry", "biology", "history", "law", "economics", "philosophy", "computer science"];
   const habits = [
@@ -256,7 +255,6 @@ interface Started {
 async function startServers(minSamples: number, progress: (line: string) => void): Promise<Started> {
   const sim = await startSimulator({ recordLimit: 100, batch: { polls: 1, durationMs: 0 } });
   const dir = mkdtempSync(path.join(os.tmpdir(), "switchyard-bench-savings-"));
-  const quiet = new Writable({ write: (_c, _e, cb) => cb() });
   try {
     const env = loadEnv({
       PORT: "0",
@@ -268,7 +266,7 @@ async function startServers(minSamples: number, progress: (line: string) => void
       SWITCHYARD_MIGRATIONS_DIR: path.join(ROOT, "prisma/migrations"),
       SWITCHYARD_SECRET: "5a".repeat(32),
     });
-    const app = await startSwitchyard(env, { log: createLogger({ level: "error", destination: quiet }), ui: false, seedDemo: false });
+    const app = await startSwitchyard(env, { log: createLogger({ level: "error", destination: process.stderr }), ui: false, seedDemo: false });
     // Background retraining every 50 feedback samples is switched off: the replay trains once, explicitly.
     configureRouting(app.rt, { retrainEvery: 1_000_000_000 });
     // Deferred requests: a short grouping window and quick polls (timing only; prices and routing are unchanged).
@@ -704,18 +702,24 @@ export function renderChart(report: SavingsReport): string {
     { label: "Whole workload", seg: { baseline_usd: report.baseline_usd, actual_usd: report.actual_usd, savings_pct: report.savings_pct, quality: { retained: report.quality_retained } } },
   ];
   const max = Math.max(...bars.map((b) => perK(b.seg.baseline_usd)));
-  const width = 860;
+  const width = 900;
   const left = 20;
   const plot = 560;
   const rowH = 74;
-  const top = 64;
+  const top = 86;
+  const leverSummary = Object.entries(report.levers)
+    .filter(([, l]) => l.saved_usd > 0)
+    .sort((a, b) => b[1].saved_usd - a[1].saved_usd)
+    .map(([name, l]) => `${name.replace(/_/g, " ")} ${l.pct_of_baseline}%`)
+    .join(", ");
   const height = top + bars.length * rowH + 40;
   const x = (v: number) => (v / max) * plot;
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, Segoe UI, sans-serif" font-size="13">`,
     `<rect width="100%" height="100%" fill="#ffffff"/>`,
-    `<text x="${left}" y="26" font-size="17" font-weight="600">Savings replay: ${report.savings_pct}% saved, ${round(report.quality_retained * 100, 1)}% quality retained</text>`,
-    `<text x="${left}" y="46" fill="#555">USD per 1,000 requests of the mix · grey: every request on the flagship (${escapeXml(report.models.flagship.priced_as)}), no caching · blue: through Switchyard</text>`,
+    `<text x="${left}" y="26" font-size="17" font-weight="600">Savings replay: ${report.savings_pct}% saved, ${round(report.quality_retained * 100, 1)}% quality retained (target ≥ ${TARGET.minSavingsPct}% at ≥ ${TARGET.minQualityRetained * 100}%: ${report.meets_target ? "met" : "not met"})</text>`,
+    `<text x="${left}" y="46" fill="#555">USD per 1,000 requests of the mix · grey: all on the flagship (${escapeXml(report.models.flagship.priced_as.split("/").pop()!)}), no caching · blue: Switchyard</text>`,
+    `<text x="${left}" y="64" fill="#555">Saved by lever (share of the baseline): ${escapeXml(leverSummary)}</text>`,
   ];
   bars.forEach((b, i) => {
     const y = top + i * rowH;

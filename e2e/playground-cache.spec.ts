@@ -33,7 +33,7 @@ test("Playground: a prompt through a policy shows route and cost; the identical 
 
   await send(page, PROMPT, { team: "Default team" });
   await expect(page.getByRole("region", { name: "Answer" })).toContainText("Simulated reply");
-  const outcome = page.getByLabel("Outcome");
+  const outcome = page.getByLabel("Outcome", { exact: true });
   await expect(outcome).toContainText("e2e-sim/sim-small");
   await expect(outcome).toContainText(/Cost\s*\$0\.0*[1-9]/);
   await expect(page.getByLabel("Cache outcome: miss")).toBeVisible();
@@ -94,7 +94,7 @@ test("Cache page: hit rates, a shadow rule's results, and a purge", async ({ pag
   await send(page, SHADOW_PROMPT);
   await expect(page.getByLabel("Cache outcome: shadow")).toBeVisible();
   await expect(page.getByText("(shadow: would have been a hit)")).toBeVisible();
-  await expect(page.getByLabel("Outcome")).toContainText(/Cost\s*\$0\.0*[1-9]/);
+  await expect(page.getByLabel("Outcome", { exact: true })).toContainText(/Cost\s*\$0\.0*[1-9]/);
 
   await page.goto("/cache");
   await expect(page.locator("dl > div").filter({ hasText: "Shadow results" })).toContainText(/Shadow results\s*[1-9]/);
@@ -113,4 +113,44 @@ test("Cache page: hit rates, a shadow rule's results, and a purge", async ({ pag
   await page.getByRole("button", { name: "Delete rule e2e-shadow" }).click();
   await page.getByRole("dialog").getByRole("button", { name: "Delete rule" }).click();
   await expect(rules.getByText("e2e-shadow")).toHaveCount(0);
+});
+
+test("a team budget exhausted from the Playground: the 429 in place, then the alert", async ({ page: admin, browser, baseURL }) => {
+  await admin.goto("/budgets");
+  await admin.getByRole("button", { name: "Create budget" }).click();
+  const dialog = admin.getByRole("dialog", { name: "Create a budget" });
+  await dialog.getByLabel("Applies to").selectOption({ label: "Team" });
+  await dialog.getByLabel("Team").selectOption({ label: "Team A" });
+  await dialog.getByLabel("Limit (USD)").fill("0.00002");
+  await dialog.getByRole("button", { name: "Create budget" }).click();
+  await expect(dialog).toBeHidden();
+  await expect(admin.getByRole("table", { name: "Budgets" }).getByText("Team A")).toBeVisible();
+
+  // A call costs about $0.000013 here: the first one fits, the next is capped to what is left, then 429.
+  const dev = await pageAs(browser, baseURL, "dev-a@e2e.example");
+  await dev.goto("/playground");
+  const answer = dev.getByRole("region", { name: "Answer" });
+  let refused = false;
+  for (let i = 0; i < 6 && !refused; i++) {
+    await send(dev, `Spend some of team A's budget, call ${i}`, { temperature: "0.7" });
+    await expect(answer).toBeVisible();
+    refused = ((await answer.textContent()) ?? "").includes("budget_exceeded");
+  }
+  expect(refused).toBe(true);
+  await expect(dev.getByText("HTTP 429")).toBeVisible();
+  await expect(answer).toContainText(/daily|monthly/);
+  await screenshot(dev, "playground-budget-exceeded");
+  await dev.context().close();
+
+  // The thresholds it crossed on the way are alerts on the Budgets page.
+  const alerts = admin.getByRole("table", { name: "Budget alerts" });
+  await expect(async () => {
+    await admin.reload();
+    await expect(alerts.getByRole("row").filter({ hasText: "Team · monthly" }).first()).toBeVisible({ timeout: 1_000 });
+  }).toPass({ timeout: 20_000 });
+  await screenshot(admin, "budget-alerts");
+  // Leave no cap behind for specs that run later.
+  await admin.getByRole("button", { name: "Delete budget Team A" }).click();
+  await admin.getByRole("dialog").getByRole("button", { name: "Delete budget" }).click();
+  await expect(admin.getByRole("table", { name: "Budgets" }).getByText("Team A")).toHaveCount(0);
 });

@@ -89,7 +89,9 @@ export async function testConnection(transport: Transport, target: ConnectionTar
       return { ok: true, status: response.status, latencyMs: elapsed(), models, message: `Connected: the provider answered in ${elapsed()} ms${listed}.` };
     }
     const config = parseProviderConfig(target.config);
-    const error = getAdapter(target.kind, config).classifyError(response.status, text, response.headers);
+    // Providers echo the key they were sent ("Incorrect API key provided: …"): never show it back, even masked by no pattern.
+    const key = target.apiKey && target.apiKey.length >= 8 ? target.apiKey : null;
+    const error = getAdapter(target.kind, config).classifyError(response.status, key ? text.split(key).join("[REDACTED]") : text, response.headers);
     const hint = error.kind === "auth" ? " Check the API key." : response.status === 404 ? " Check the base URL (it usually ends in /v1)." : "";
     return { ok: false, status: response.status, latencyMs: elapsed(), models: null, message: `The provider answered ${response.status}: ${error.message}.${hint}` };
   } catch (error) {

@@ -59,7 +59,7 @@ export function renderOpenAIError(error: AppError): Response {
       error: {
         message: scrubSecrets(error.message),
         type: error.type,
-        param: error.options.param ?? null,
+        param: error.options.param == null ? null : scrubSecrets(error.options.param), // a key sent as a parameter name
         code: error.code,
       },
     },

@@ -30,6 +30,8 @@ describe("taskCue", () => {
   it("does not fire on ordinary prose that merely mentions the words", () => {
     expect(taskCue(req("How do biologists classify whales, and why?"))).toBeNull();
     expect(taskCue(req("Write a poem about vanilla extract."))).toBeNull();
+    expect(taskCue(req("Ticket 12\nLabel: urgent\nCustomer says the box was wet."))).toBeNull();
+    expect(taskCue(req("Label each message as spam or ham."))?.task).toBe("classification");
   });
 });
 

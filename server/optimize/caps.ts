@@ -8,7 +8,7 @@
  * 3. built-in cues, unless `parameters.taskCues` is false — cheap and visible in the call log (`route.cap.source`):
  *    - classification: a JSON schema whose answer is a closed choice (a top-level `enum`, or an object whose 1–4
  *      properties are all enums or booleans); or an instruction in the system text or the last user message that
- *      starts a sentence with "classify", "categorize"/"categorise" or "label", or asks to answer "with one word",
+ *      starts a sentence with "classify", "categorize"/"categorise" or "label this/the/each…", or asks to answer "with one word",
  *      "with a single word", "with yes or no", "with only the label/category", "with one of";
  *    - extraction: any other JSON `response_format` (json_schema or json_object); a `tool_choice` forcing one
  *      function (structured output through a tool); or a sentence starting with "extract".
@@ -69,7 +69,7 @@ export interface CapRecord extends CapDecision {
   headroomUsd: string | null;
 }
 
-const CLASSIFY_SENTENCE = /(?:^|[.!?:;]\s+|\n\s*)(?:please\s+)?(?:classify|categori[sz]e|label)\b/i;
+const CLASSIFY_SENTENCE = /(?:^|[.!?:;]\s+|\n\s*)(?:please\s+)?(?:classify|categori[sz]e|label\s+(?:this|these|the|each|every|it)\b)/i;
 const CLASSIFY_ANSWER = /\b(?:answer|respond|reply|output)\s+(?:only\s+)?with\s+(?:one word|a single word|yes or no|only the (?:label|category|class)|one of)\b/i;
 const EXTRACT_SENTENCE = /(?:^|[.!?:;]\s+|\n\s*)(?:please\s+)?extract\b/i;
 

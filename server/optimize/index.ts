@@ -9,8 +9,8 @@ import type { RequestFacts } from "../routing/conditions";
 import { applyCap, decideCap, type CapDecision } from "./caps";
 import { compressRequest, type CompressionReport } from "./compress";
 
-export { capRecord, decideCap, detectTask, taskCue, TASK_HEADER, type CapDecision, type CapRecord } from "./caps";
-export { compressRequest, normalizeText, trimMarker, type CompressionReport, type CompressionResult } from "./compress";
+export { capRecord, TASK_HEADER, type CapDecision, type CapRecord } from "./caps";
+export { compressRequest, type CompressionReport } from "./compress";
 
 export interface OptimizedCall {
   /** The request as it goes upstream (and as budgets, cache and planner see it). */

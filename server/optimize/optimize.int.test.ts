@@ -118,6 +118,28 @@ describe("prompt compression and output caps end to end", () => {
     expect((await routeOf(header)).route.cap).toBeUndefined();
   });
 
+  it("applies to the Anthropic surface too: compressed system text, capped max_tokens", async () => {
+    const res = await fetch(`${app.url}/api/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": key, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+      body: JSON.stringify({
+        model: optimized.policy,
+        max_tokens: 1024,
+        system: "You   sort   support   tickets.\n\n\n\nAnswer   with   one   word.",
+        messages: [{ role: "user", content: prompt("Ticket:   my   parcel   never   arrived [[sim:tokens=3]]") }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { stop_reason: string };
+    expect(body.stop_reason).toBe("end_turn");
+    const sent = upstreamBody(optimized.models[0]!) as { messages: Array<{ content: unknown }>; max_tokens?: number; max_completion_tokens?: number };
+    expect(JSON.stringify(sent.messages)).toContain("You sort support tickets.\\n\\nAnswer with one word.");
+    expect(sent.max_completion_tokens ?? sent.max_tokens).toBe(16);
+    const { route } = await routeOf(res);
+    expect(route.cap).toMatchObject({ task: "classification", requested: 1024, outcome: "within" });
+    expect(route.compression!.tokensSaved).toBeGreaterThan(0);
+  });
+
   it("a streamed capped call records its finish reason", async () => {
     const res = await chat(app, key, { model: optimized.policy, stream: true, messages: [{ role: "user", content: prompt("Classify this: spam or ham? [[sim:tokens=40]]") }] });
     expect(res.status).toBe(200);

@@ -53,6 +53,12 @@ const JSON_ONLY: Record<string, string> = {
   cascade: "Tune the classifier and escalation rules in the JSON view; targets run from cheapest to strongest.",
 };
 
+/** The form's view of `compression`: absent (off), lossless steps only, or with lossy history trimming. */
+function compressionMode(compression: unknown): "off" | "lossless" | "lossy" {
+  if (typeof compression !== "object" || compression === null) return "off";
+  return (compression as { trimHistory?: unknown }).trimHistory ? "lossy" : "lossless";
+}
+
 /** Waits until `value` has been stable for `ms` (live validation without a request per keystroke). */
 function useDebounced<T>(value: T, ms: number): T {
   const [stable, setStable] = useState(value);
@@ -301,6 +307,24 @@ export function PolicyEditor({ policy }: { policy?: Policy }) {
                         </option>
                       ))}
                     {reference && !targets.some((t) => `${t.provider}/${t.model}` === referenceValue) ? <option value={referenceValue}>{referenceValue}</option> : null}
+                  </Select>
+                </Field>
+                <Field
+                  label="Prompt compression"
+                  hint="Lossless: collapse whitespace and drop duplicate context before sending (code is never touched). History trimming is lossy and set in the JSON view (compression.trimHistory); per-task max_tokens caps too (parameters.maxTokensByTask)."
+                >
+                  <Select
+                    value={compressionMode(draft.compression)}
+                    disabled={readOnly}
+                    onChange={(e) => {
+                      const { compression, ...rest } = draft;
+                      const { trimHistory: _lossy, ...lossless } = typeof compression === "object" && compression !== null ? (compression as Record<string, unknown>) : {};
+                      update(e.target.value === "off" ? rest : e.target.value === "lossless" ? { ...rest, compression: lossless } : draft);
+                    }}
+                  >
+                    <option value="off">Off</option>
+                    <option value="lossless">Lossless (whitespace, duplicates)</option>
+                    {compressionMode(draft.compression) === "lossy" ? <option value="lossy">Lossless + history trimming (lossy)</option> : null}
                   </Select>
                 </Field>
                 <Field label="Parameters to drop" hint="Comma-separated request parameters to remove (instead of failing) when a fallback target cannot honour them, e.g. logit_bias, seed.">

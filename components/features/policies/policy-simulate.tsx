@@ -33,9 +33,7 @@ export function PolicySimulate({ policy }: { policy: Policy }) {
   const result = useQuery({ ...trpc.policies.dryRun.queryOptions(asked ?? { id: policy.id, prompt: "-" }), enabled: asked !== null });
 
   function submit(event: FormEvent) {
-    // The simulate form sits inside the editor's page but is its own form: never submit the editor.
     event.preventDefault();
-    event.stopPropagation();
     const parsed = policyDryRunInput.safeParse({ id: policy.id, prompt, maxTokens: maxTokens.trim() === "" ? undefined : Number(maxTokens) });
     if (!parsed.success) {
       setError(parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`).join("; "));

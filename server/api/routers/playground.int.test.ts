@@ -26,7 +26,7 @@ beforeAll(async () => {
     document: { targets: [{ provider: "sim-openai", model: "sim-small" }, { provider: "sim-anthropic", model: "sim-claude" }], reference: { provider: "sim-openai", model: "sim-large" } },
   });
   await admin.policies.create({ name: "team-b-bot", teamId: org.teamB, document: { targets: [{ provider: "sim-openai", model: "sim-small" }] } });
-});
+}, 180_000); // a fresh database with every migration, on a shared 2-core machine
 afterAll(async () => {
   await app?.dispose();
   await sim?.close();
@@ -131,5 +131,23 @@ describe("playground.send", () => {
       await bumpConfigVersion(db);
       await app.rt.snapshot.refresh();
     }
+  });
+});
+
+describe("policies.dryRun", () => {
+  it("previews the route and cost of a request without calling upstream", async () => {
+    const admin = callerAs(app.rt, org.users.admin);
+    const policy = (await admin.policies.list()).find((p) => p.name === "pg-bot")!;
+    const before = sim.count({});
+    const result = await callerAs(app.rt, org.users.developerA).policies.dryRun({ id: policy.id, prompt: "Where would this go?", maxTokens: 100 });
+    expect(sim.count({})).toBe(before);
+    expect(result.error).toBeNull();
+    expect(result.chosen!.target).toBe("sim-openai/sim-small");
+    expect(result.candidates.map((c) => c.target)).toEqual(["sim-openai/sim-small", "sim-anthropic/sim-claude"]);
+    expect(result.estimatedCostUsd).toBeGreaterThan(0);
+    // Team B's policy is not the developer's to simulate.
+    const teamB = (await admin.policies.list()).find((p) => p.name === "team-b-bot")!;
+    await expect(callerAs(app.rt, org.users.developerA).policies.dryRun({ id: teamB.id, prompt: "x" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect((await callerAs(app.rt, org.users.developerB).policies.dryRun({ id: teamB.id, prompt: "x" })).chosen!.target).toBe("sim-openai/sim-small");
   });
 });

@@ -29,9 +29,17 @@ export interface TrainOptions {
   /** Cross-validation folds for the threshold. */
   folds?: number;
   seed?: number;
-  /** Fit pair models where prompts carry two tiers' labels (default true). */
-  pairs?: boolean;
   logistic?: Partial<LogisticOptions>;
+  /** Settings of the dense model (when the documents carry dense vectors). */
+  dense?: Partial<DenseOptions>;
+}
+
+export interface DenseOptions {
+  epochs: number;
+  learningRate: number;
+  l2: number;
+  /** Weight of the dense model's logit in the blend (the lexical model's is 1 − weight). */
+  weight: number;
 }
 
 export interface LearnedMetrics {
@@ -54,26 +62,17 @@ export interface LearnedModel {
   idf: Float32Array;
   /** One model per tier; null for a tier without labels (never chosen, except the top one as a last resort). */
   models: Array<LogisticModel | null>;
-  /**
-   * Per tier below the top, when enough prompts carry both its label and the top tier's (an evaluation file; feedback
-   * labels one tier per call): P(top right, tier wrong) and P(tier right, top wrong). Their difference is the top
-   * tier's expected gain, learned directly from the prompts where the two disagree (less noisy than the difference
-   * of two separately fitted qualities); the tier's predicted quality is then p_top − gain.
-   */
-  pairs?: Array<PairModel | null>;
   threshold: number;
   metrics: LearnedMetrics;
 }
 
 /** Logistic regression settings that did best in cross-validation on the RouteLLM development data. */
 export const LEARNED_LOGISTIC: Partial<LogisticOptions> = { l2: 0, epochs: 5, learningRate: 0.05 };
-/** Added when the documents carry dense vectors (sentence embeddings). */
-export const LEARNED_DENSE: Partial<LogisticOptions> = { denseLearningRate: 0.05, denseL2: 1e-4 };
-
-export interface PairModel {
-  win: LogisticModel;
-  loss: LogisticModel;
-}
+/**
+ * With dense vectors (sentence embeddings) a second logistic model is fitted on them alone, with its own schedule,
+ * and the two are blended by their logits — which is again one linear model (weights scaled and concatenated).
+ */
+export const LEARNED_DENSE: DenseOptions = { epochs: 10, learningRate: 0.05, l2: 1e-4, weight: 0.5 };
 
 const MIN_LABELS = 10;
 
@@ -82,7 +81,8 @@ export async function trainLearned(documents: readonly TrainingDocument[], optio
   const { tiers, dimensions } = options;
   const folds = Math.max(2, options.folds ?? 5);
   const denseDimensions = options.denseDimensions ?? 0;
-  const logistic = { ...LEARNED_LOGISTIC, ...(denseDimensions > 0 ? LEARNED_DENSE : {}), ...options.logistic, denseDimensions };
+  const logistic = { ...LEARNED_LOGISTIC, ...options.logistic, denseDimensions: 0 };
+  const dense = denseDimensions > 0 ? { ...LEARNED_DENSE, ...options.dense, dimensions: denseDimensions } : null;
   const labelled = Array.from({ length: tiers }, (_, t) => documents.filter((d) => d.labels[t] != null).length);
   if (labelled[0]! < MIN_LABELS || labelled[tiers - 1]! < MIN_LABELS) {
     throw new Error(`needs at least ${MIN_LABELS} labelled prompts on the cheapest and on the top tier (have ${labelled[0]} and ${labelled[tiers - 1]})`);
@@ -95,11 +95,11 @@ export async function trainLearned(documents: readonly TrainingDocument[], optio
   for (let f = 0; f < folds; f++) {
     const train = documents.filter((_, i) => fold[i] !== f);
     const test = documents.map((d, i) => ({ d, i })).filter(({ i }) => fold[i] === f);
-    const fitted = await fitTiers(train, tiers, dimensions, logistic, options.pairs ?? true);
+    const fitted = await fitTiers(train, tiers, dimensions, logistic, dense);
     for (const { d, i } of test) oof[i] = predictWith(fitted, d.features);
   }
   const choice = chooseThreshold(documents, oof, tiers, options.minQualityRatio);
-  const final = await fitTiers(documents, tiers, dimensions, logistic, options.pairs ?? true);
+  const final = await fitTiers(documents, tiers, dimensions, logistic, dense);
   return {
     extractor: "",
     dimensions,
@@ -107,53 +107,62 @@ export async function trainLearned(documents: readonly TrainingDocument[], optio
     tiers,
     idf: final.idf,
     models: final.models,
-    pairs: final.pairs,
     threshold: choice.threshold,
     metrics: { documents: documents.length, labelled, ...choice },
   };
 }
 
-async function fitTiers(documents: readonly TrainingDocument[], tiers: number, dimensions: number, logistic: Partial<LogisticOptions>, withPairs: boolean) {
+async function fitTiers(
+  documents: readonly TrainingDocument[],
+  tiers: number,
+  dimensions: number,
+  logistic: Partial<LogisticOptions>,
+  dense: (DenseOptions & { dimensions: number }) | null,
+) {
   const idf = fitIdf(documents.map((d) => d.features), dimensions);
   const rows = documents.map((d) => tfidf(d.features, idf));
+  const denseRows: SparseRow[] | null = dense
+    ? documents.map((d) => ({ indices: EMPTY_INDICES, values: EMPTY_VALUES, ...(d.features.dense ? { dense: d.features.dense } : {}) }))
+    : null;
   const models: Array<LogisticModel | null> = [];
   for (let t = 0; t < tiers; t++) {
     const index = documents.map((d, i) => (d.labels[t] != null ? i : -1)).filter((i) => i >= 0);
-    models.push(
-      index.length < MIN_LABELS
-        ? null
-        : await trainLogisticAsync(index.map((i) => rows[i]!), index.map((i) => documents[i]!.labels[t]!), dimensions, { ...logistic, seed: 11 + t }),
-    );
-  }
-  const pairs: Array<PairModel | null> = [];
-  const top = tiers - 1;
-  for (let t = 0; t < top; t++) {
-    const index = documents.map((d, i) => (d.labels[t] != null && d.labels[top] != null ? i : -1)).filter((i) => i >= 0);
-    if (!withPairs || index.length < PAIR_MIN_LABELS) {
-      pairs.push(null);
+    if (index.length < MIN_LABELS) {
+      models.push(null);
       continue;
     }
-    const both = index.map((i) => rows[i]!);
-    const win = await trainLogisticAsync(both, index.map((i) => documents[i]!.labels[top]! * (1 - documents[i]!.labels[t]!)), dimensions, { ...logistic, seed: 31 + t });
-    const loss = await trainLogisticAsync(both, index.map((i) => documents[i]!.labels[t]! * (1 - documents[i]!.labels[top]!)), dimensions, { ...logistic, seed: 41 + t });
-    pairs.push({ win, loss });
+    const targets = index.map((i) => documents[i]!.labels[t]!);
+    const lexical = await trainLogisticAsync(index.map((i) => rows[i]!), targets, dimensions, { ...logistic, seed: 11 + t });
+    if (!dense || !denseRows) {
+      models.push(lexical);
+      continue;
+    }
+    const semantic = await trainLogisticAsync(index.map((i) => denseRows[i]!), targets, 0, {
+      epochs: dense.epochs,
+      denseDimensions: dense.dimensions,
+      denseLearningRate: dense.learningRate,
+      denseL2: dense.l2,
+      seed: 21 + t,
+    });
+    models.push(blend(lexical, semantic, dense.weight));
   }
-  return { idf, models, pairs };
+  return { idf, models };
 }
 
-/** Pair models need prompts labelled on both tiers; below this many the per-tier models decide alone. */
-const PAIR_MIN_LABELS = 100;
+const EMPTY_INDICES = new Uint32Array();
+const EMPTY_VALUES = new Float32Array();
+
+/** One linear model whose logit is (1 − w) × the lexical model's + w × the dense model's. */
+function blend(lexical: LogisticModel, semantic: LogisticModel, weight: number): LogisticModel {
+  const weights = lexical.weights.map((v) => v * (1 - weight));
+  const dense = semantic.dense!.map((v) => v * weight);
+  return { weights, bias: (1 - weight) * lexical.bias + weight * semantic.bias, dense };
+}
 
 /** Predicted quality per tier from fitted models. */
-function predictWith(fitted: Pick<LearnedModel, "idf" | "models" | "pairs">, features: PromptFeatures): Array<number | null> {
+function predictWith(fitted: Pick<LearnedModel, "idf" | "models">, features: PromptFeatures): Array<number | null> {
   const row: SparseRow = tfidf(features, fitted.idf);
-  const predicted = fitted.models.map((m) => (m ? score(m, row) : null));
-  const top = predicted[predicted.length - 1];
-  if (top == null) return predicted;
-  fitted.pairs?.forEach((pair, t) => {
-    if (pair) predicted[t] = top - (score(pair.win, row) - score(pair.loss, row));
-  });
-  return predicted;
+  return fitted.models.map((m) => (m ? score(m, row) : null));
 }
 
 /** The cheapest tier allowed by the threshold, given per-tier predicted quality. */
