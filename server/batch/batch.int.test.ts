@@ -29,6 +29,9 @@ const chatLine = (id: string, model: string, text: string, extra: Record<string,
   body: { model, messages: [{ role: "user", content: text }], ...extra },
 });
 const FINAL = ["completed", "failed", "expired", "cancelled"];
+/** The custom_id of the output line a call-log row belongs to (rows and output lines share the request id). */
+const lineIdOf = (requestId: string, output: Record<string, { custom_id: string; response: { request_id: string } | null }>) =>
+  Object.values(output).find((l) => l.response?.request_id === requestId)?.custom_id ?? requestId;
 
 function helpers(client: () => OpenAI) {
   return {
@@ -49,8 +52,27 @@ function helpers(client: () => OpenAI) {
   };
 }
 
+/** A stand-in for a provider without a batch API: batch endpoints answer 404, everything else reaches the simulator. */
+async function startNoBatchProxy(target: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c)).on("end", async () => {
+      if (/\/(files|batches)(\/|$)/.test(req.url ?? "")) {
+        res.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: { message: "Unknown request URL", type: "invalid_request_error", param: null, code: "unknown_url" } }));
+        return;
+      }
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([name, v]) => typeof v === "string" && name !== "host" && name !== "content-length")) as Record<string, string>;
+      const upstream = await fetch(`${target}${req.url}`, { method: req.method, headers, ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}) });
+      res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/json" }).end(Buffer.from(await upstream.arrayBuffer()));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
 describe("batch tier through the official openai SDK", () => {
   let sim: Simulator;
+  let proxy: Awaited<ReturnType<typeof startNoBatchProxy>>;
   let app: TestServer;
   let client: OpenAI;
   let orgId: string;
@@ -72,6 +94,37 @@ describe("batch tier through the official openai SDK", () => {
     await app.rt.db.prisma.provider.create({
       data: { orgId, name: "sim-groq", kind: "groq", baseUrl: `${sim.url}/openai/v1`, allowPrivate: true, encryptedKey: app.rt.secrets.encrypt("gsk-sim-0123456789"), keyLast4: "6789" },
     });
+    // Simulator providers configured at the simulator's root URL: the protocol's mount is appended (registry.ts).
+    for (const protocol of ["openai", "anthropic", "gemini"]) {
+      await app.rt.db.prisma.provider.create({
+        data: { orgId, name: `sim-root-${protocol}`, kind: "simulator", baseUrl: sim.url, allowPrivate: true, config: { protocol }, encryptedKey: app.rt.secrets.encrypt("sk-sim-root-key-0123456789"), keyLast4: "6789" },
+      });
+    }
+    // A simulator provider whose batch endpoints answer 404 (behind a proxy): its lines fall back to the normal path.
+    proxy = await startNoBatchProxy(sim.url);
+    await app.rt.db.prisma.provider.create({
+      data: { orgId, name: "sim-nobatch", kind: "simulator", baseUrl: proxy.url, allowPrivate: true, config: { protocol: "openai" }, encryptedKey: app.rt.secrets.encrypt("sk-sim-nobatch-secret-0123456789"), keyLast4: "6789" },
+    });
+    // A cascade: easy lines start on the cheap tier, hard ones on the flagship (heuristic difficulty ≥ 0.3).
+    await app.rt.db.prisma.policy.create({
+      data: {
+        orgId,
+        name: "tiered",
+        document: {
+          strategy: "cascade",
+          targets: [
+            { provider: "sim-openai", model: "sim-small" },
+            { provider: "sim-anthropic", model: "sim-claude" },
+          ],
+          reference: { provider: "sim-anthropic", model: "sim-claude" },
+          classifier: { kind: "heuristic", thresholds: [0.3] },
+        },
+      },
+    });
+    // Lossless compression and an output cap, as live traffic of this policy gets them.
+    await app.rt.db.prisma.policy.create({
+      data: { orgId, name: "squeezed", document: { targets: [{ provider: "sim-openai", model: "sim-small" }], compression: {}, parameters: { maxTokens: 40 } } },
+    });
     await bumpConfigVersion(app.rt.db.prisma);
     await app.rt.snapshot.refresh();
     app.rt.batch.configure(FAST);
@@ -79,9 +132,89 @@ describe("batch tier through the official openai SDK", () => {
   });
   afterAll(async () => {
     await app?.dispose();
+    await proxy?.close();
     await sim?.close();
   });
   beforeEach(() => sim.reset());
+
+  it("submits to the provider batch APIs of simulator providers configured at the simulator's root URL, at batch prices", async () => {
+    const created = await submit([
+      chatLine("root-oa", "sim-root-openai/sim-small", "root openai line"),
+      chatLine("root-an", "sim-root-anthropic/sim-claude", "root anthropic line"),
+      chatLine("root-ge", "sim-root-gemini/sim-small", "root gemini line"),
+    ]);
+    const done = await finished(created.id);
+    expect(done).toMatchObject({ status: "completed", request_counts: { total: 3, completed: 3, failed: 0 }, metadata: null });
+    // The simulator's batch endpoints (under each protocol's mount) got one batch each; nothing ran line by line.
+    expect(sim.batches.list().map((b) => [b.protocol, b.lines]).sort()).toEqual([["anthropic", 1], ["gemini", 1], ["openai", 1]]);
+    expect(linesSentDirectly()).toBe(0);
+    const rows = await callRows(created.id);
+    expect(rows).toHaveLength(3);
+    for (const row of rows) {
+      expect(row.route).toMatchObject({ mode: "provider-batch" });
+      expect(Number(row.costUsd)).toBeGreaterThan(0);
+      // Half price: the batch saving equals what was billed.
+      expect(Math.abs(Number(row.savingsBatchUsd) - Number(row.costUsd))).toBeLessThan(1e-9);
+    }
+  });
+
+  it("makes a refused provider-batch submission visible: a warning naming the provider, the batch's metadata, the rows' route", async () => {
+    const created = await submit([chatLine("nb-1", "sim-nobatch/sim-small", "no batch api here")], { job: "fallback" });
+    const done = await finished(created.id);
+    expect(done).toMatchObject({ status: "completed", request_counts: { total: 1, completed: 1, failed: 0 } });
+    expect(done.metadata).toMatchObject({ job: "fallback", switchyard_fallback: expect.stringContaining("provider 'sim-nobatch' batch API refused the submission") });
+    expect(linesSentDirectly()).toBe(1);
+    const [row] = await callRows(created.id);
+    expect(row!.route).toMatchObject({ mode: "direct", providerBatchFallback: true, target: "sim-nobatch/sim-small" });
+    expect(Number(row!.savingsBatchUsd)).toBe(0);
+    const warning = app.logs.lines.find((l) => l.includes("provider batch submission failed") && l.includes("sim-nobatch"));
+    expect(warning).toBeDefined();
+    expect(app.logs.text()).not.toContain("sk-sim-nobatch-secret");
+  });
+
+  it("plans every line with the live planner: a cascade sends an easy and a hard line of one batch to different tiers", async () => {
+    const hard =
+      "Prove step by step that the algorithm below terminates, analyse its complexity and compare the trade-offs, then calculate 17 * 23:\n```\nfunction f(n) { while (n > 1) n = n % 2 ? 3 * n + 1 : n / 2; return n; }\n```";
+    const created = await submit([chatLine("easy", "tiered", "hi"), chatLine("hard", "tiered", hard)]);
+    const done = await finished(created.id);
+    expect(done.request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
+    const output = Object.fromEntries((await lines(done.output_file_id)).map((l) => [l.custom_id, l]));
+    const rows = Object.fromEntries((await callRows(created.id)).map((r) => [lineIdOf(r.requestId, output), r]));
+    expect(rows.easy!.route).toMatchObject({ policy: "tiered", strategy: "cascade", tier: 0, target: "sim-openai/sim-small", mode: "provider-batch", difficulty: { startTier: 0 } });
+    expect(rows.hard!.route).toMatchObject({ policy: "tiered", strategy: "cascade", tier: 1, target: "sim-anthropic/sim-claude", mode: "provider-batch", difficulty: { startTier: 1 } });
+    // Grouped by target only after planning: one provider batch per tier.
+    expect(sim.batches.list().map((b) => [b.protocol, b.lines]).sort()).toEqual([["anthropic", 1], ["openai", 1]]);
+
+    // A deferred request to the same policy is planned the same way.
+    const accepted = await client.chat.completions.create({ model: "tiered", messages: [{ role: "user", content: hard }] }, { headers: { "x-switchyard-defer": "3600" } }).withResponse();
+    const deferred = await finished((accepted.data as unknown as OpenAI.Batches.Batch).id);
+    const [row] = await callRows(deferred.id);
+    expect(row!.route).toMatchObject({ tier: 1, target: "sim-anthropic/sim-claude" });
+  });
+
+  it("applies the policy's prompt compression and output cap to batch lines, as to live calls", async () => {
+    const messages = [
+      { role: "system", content: "You are a terse assistant.   Answer   briefly.\n\n\n\nNever   use lists." },
+      { role: "system", content: "You are a terse assistant.   Answer   briefly.\n\n\n\nNever   use lists." },
+      { role: "user", content: "What   is   the   capital   of   France?   " },
+    ];
+    const created = await submit([
+      { custom_id: "squeezed", method: "POST", url: "/v1/chat/completions", body: { model: "squeezed", messages } },
+      { custom_id: "as-sent", method: "POST", url: "/v1/chat/completions", body: { model: "sim-openai/sim-small", messages } },
+    ]);
+    const done = await finished(created.id);
+    expect(done.request_counts).toEqual({ total: 2, completed: 2, failed: 0 });
+    const output = Object.fromEntries((await lines(done.output_file_id)).map((l) => [l.custom_id, l]));
+    const rows = Object.fromEntries((await callRows(created.id)).map((r) => [lineIdOf(r.requestId, output), r]));
+    const squeezed = rows.squeezed!;
+    const route = squeezed.route as { compression?: { tokensSaved: number }; cap?: { cap: number } };
+    expect(route.compression!.tokensSaved).toBeGreaterThan(0);
+    expect(route.cap).toMatchObject({ cap: 40, applied: true });
+    // The provider counted fewer prompt tokens than for the same messages sent as written.
+    expect(squeezed.inputTokens).toBeLessThan(rows["as-sent"]!.inputTokens!);
+    expect(Number(squeezed.savingsCompressionUsd)).toBeGreaterThan(0);
+    expect(squeezed.route).toMatchObject({ mode: "provider-batch" });
+  });
 
   it("splits lines by target: OpenAI Batch, Anthropic Message Batches, Gemini Batch Mode, and the normal path for the rest", async () => {
     const created = await submit(
@@ -186,6 +319,9 @@ describe("batch tier through the official openai SDK", () => {
     expect(linesSentDirectly()).toBe(1);
     const modes = (await callRows(done.id)).map((r) => (r.route as { mode: string }).mode).sort();
     expect(modes).toEqual(["direct", "provider-batch"]);
+    // The fallback is visible on the batch and on the line's row.
+    expect(done.metadata).toMatchObject({ switchyard_fallback: expect.stringContaining("ended without running 1 line") });
+    expect((await callRows(done.id)).find((r) => (r.route as { mode: string }).mode === "direct")!.route).toMatchObject({ providerBatchFallback: true });
   });
 
   it("expires a deferred request whose deadline passes before the provider answers", async () => {

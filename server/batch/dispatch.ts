@@ -1,16 +1,18 @@
 /**
- * Dispatch: pending lines of running batches are validated (the live endpoint's schema), planned (resolvePlan)
- * and split by target. Lines whose first target has a batch API are grouped per target and submitted when any of
- * them is due — a deferred request waits its grouping window, so requests arriving together share one provider
- * batch. Every other line is admitted and handed to the direct pool.
+ * Dispatch: pending lines of running batches are validated (the live endpoint's schema), planned one by one by the
+ * live planner (routeCall: a cascade sends each line to its own tier) and only then split by target. Lines whose
+ * first target has a batch API are grouped per target and submitted when any of them is due — a deferred request
+ * waits its grouping window, so requests arriving together share one provider batch. Every other line is admitted
+ * and handed to the direct pool.
  */
 import type { WorkerContext } from "./context";
 import { admitLine, finishLine, type DirectPool, type PreparedLine } from "./execute";
 import { validateLine, type LineRequest } from "./input";
-import { batchProtocol, failureResult, loadKeys, planLine } from "./lines";
+import { batchProtocol, failureResult, loadClassifiers, loadKeys, planLine } from "./lines";
 import type { BatchEndpoint } from "./objects";
 import { submitGroup } from "./provider-batches";
 import type { Target } from "../gateway/resolve";
+import { routingFor } from "../routing";
 
 /** Lines looked at per pass; the rest wait for the next one. */
 const DISPATCH_LIMIT = 5_000;
@@ -33,6 +35,8 @@ export async function dispatch(ctx: WorkerContext, pool: DirectPool): Promise<vo
   if (items.length === 0) return;
   const keys = await loadKeys(ctx.db, items.map((i) => i.batch.apiKeyId), now);
   const config = ctx.gw.rt.snapshot.current();
+  const routing = routingFor(ctx.gw.rt);
+  await loadClassifiers(routing, config, items.map((i) => ({ orgId: i.batch.orgId, model: (i.body as { model?: unknown } | null)?.model })));
   const groups = new Map<string, Group>();
   const direct: PreparedLine[] = [];
 
@@ -43,11 +47,19 @@ export async function dispatch(ctx: WorkerContext, pool: DirectPool): Promise<vo
     try {
       if (!state.ok) throw state.error;
       line = validateLine(item.url as BatchEndpoint, item.body);
-      const plan = planLine(config, state.key, line);
-      const target = plan.targets[0]!;
-      const prepared: PreparedLine & { due: boolean } = { item, owner, key: state.key, line, plan, due: item.notBefore.getTime() <= now };
+      const planned = await planLine(routing, config, state.key, line, item.body);
+      const target = planned.plan.targets[0]!;
+      const capable = batchProtocol(target, line.kind);
       // A line that a provider batch could not run (mode "direct") never goes back to one.
-      const protocol = item.mode === "direct" ? null : batchProtocol(target, line.kind);
+      const protocol = item.mode === "direct" ? null : capable;
+      const prepared: PreparedLine & { due: boolean } = {
+        item,
+        owner,
+        key: state.key,
+        ...planned,
+        due: item.notBefore.getTime() <= now,
+        ...(item.mode === "direct" && capable ? { fellBack: true } : {}),
+      };
       if (protocol) {
         const groupKey = `${target.provider.id}\n${target.modelId}\n${item.url}`;
         let group = groups.get(groupKey);

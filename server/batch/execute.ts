@@ -13,13 +13,15 @@ import type { WorkerContext } from "./context";
 import type { LineRequest } from "./input";
 import { callRecord, chatUsage, embeddingUsage, failureResult, successResult, type LineResult } from "./lines";
 
-/** A line ready to run: its row, owner, validated request and plan. */
+/** A line ready to run: its row, owner, plan, and request as it goes upstream (after compression and caps). */
 export interface PreparedLine {
   item: { id: string; batchId: string; callId: string };
   owner: { orgId: string; teamId: string; apiKeyId: string };
   key: AuthContext;
   line: LineRequest;
   plan: Plan;
+  /** It runs on the normal path because its provider batch could not run it (recorded in its route). */
+  fellBack?: boolean;
 }
 
 /** The fields of a line the call log describes (a line that failed validation is known by its url only). */
@@ -115,11 +117,12 @@ async function runDirect(ctx: WorkerContext, p: PreparedLine): Promise<void> {
   try {
     if (p.line.kind === "chat") {
       const request = p.line.request;
-      const { result: response, target } = await withFallback(upstream, async (t, adapter, up) => {
-        const spec = adapter.buildRequest(request, up, { dropParams: p.plan.dropParams });
+      // As the live pipeline: the policy's per-target parameters and provider prompt caching come with `a`.
+      const { result: response, target } = await withFallback(upstream, async (t, adapter, up, a) => {
+        const spec = adapter.buildRequest(a.prepare(request), up, { dropParams: a.dropParams });
         return adapter.parseResponse(await readJson(await send(ctx.gw.transport, adapter, spec, ctx.signal, t.provider.allowPrivate), t), up);
       });
-      result = successResult({ callId: p.item.callId, body: response, ...chatUsage(request, response), target, plan: p.plan, viaBatchApi: false });
+      result = successResult({ callId: p.item.callId, body: response, ...chatUsage(request, response), target, plan: p.plan, viaBatchApi: false, fellBack: p.fellBack });
     } else {
       const request = p.line.request;
       const { result: response, target } = await withFallback(upstream, async (t, adapter, up) => {
@@ -127,11 +130,11 @@ async function runDirect(ctx: WorkerContext, p: PreparedLine): Promise<void> {
         const spec = adapter.embeddings.buildRequest(request, up);
         return adapter.embeddings.parseResponse(await readJson(await send(ctx.gw.transport, adapter, spec, ctx.signal, t.provider.allowPrivate), t), up, request);
       });
-      result = successResult({ callId: p.item.callId, body: response, ...embeddingUsage(request, response), target, plan: p.plan, viaBatchApi: false });
+      result = successResult({ callId: p.item.callId, body: response, ...embeddingUsage(request, response), target, plan: p.plan, viaBatchApi: false, fellBack: p.fellBack });
     }
   } catch (error) {
     if (ctx.signal.aborted) return; // stopping: the line stays `running` and runs again after the restart
-    result = failureResult(p.item.callId, error, p.plan, null, false);
+    result = failureResult(p.item.callId, error, p.plan, null, false, p.fellBack);
   }
   result.record.latencyMs = Math.round(performance.now() - started);
   await finishLine(ctx, p, result, "running", p.plan, attempts);

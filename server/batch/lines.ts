@@ -1,17 +1,19 @@
 /**
  * What every batch line goes through whichever way it runs: the caller's key as the live pipeline sees it, the
- * plan (resolvePlan, as for a live request), whether its first target has a batch API, turning an upstream answer
- * into an output line, and the line's call-log row (batch: true, priced by price.ts).
+ * plan (routeCall, the live data plane's planner: cascade classifier, constraints, cost ceilings, the policy's
+ * compression and caps), whether its first target has a batch API, turning an upstream answer into an output line,
+ * and the line's call-log row (batch: true, priced by price.ts).
  */
 import type { Db } from "../db/client";
 import type { AuthContext } from "../gateway/auth";
 import type { GatewayConfig } from "../gateway/config";
 import { AppError, toAppError } from "../gateway/errors";
-import { resolvePlan, type Plan, type Target } from "../gateway/resolve";
+import { resolvePlan, routeCall, type Plan, type Target } from "../gateway/resolve";
 import { estimatePromptTokens, estimateTextTokens } from "../gateway/tokens";
 import { adapterFor, toClientError, type AttemptRecord } from "../gateway/upstream";
 import { BATCH_KINDS, type ProviderKind } from "../catalog/kinds";
 import type { CallRecord } from "../ledger/call-log";
+import { routeRecord, type RoutingEngine } from "../routing";
 import type { EmbeddingRequest, EmbeddingResponse } from "../providers/adapter";
 import { normalizeUsage, type ChatRequest, type ChatResponse, type NormalizedUsage, UpstreamError } from "../providers/types";
 import type { LineRequest } from "./input";
@@ -49,13 +51,45 @@ export async function loadKeys(db: Db, ids: string[], now = Date.now()): Promise
   return out;
 }
 
-/** The plan of a line; embeddings keep only the targets that produce embeddings, as the live endpoint does. */
-export function planLine(config: GatewayConfig, key: AuthContext, line: LineRequest): Plan {
+/** A line as planned: its plan, and the request as it goes upstream (after the policy's compression and caps). */
+export interface PlannedLine {
+  plan: Plan;
+  line: LineRequest;
+}
+
+/**
+ * Plans a line as the live endpoint plans the same request. Chat lines go through routeCall — the data plane's own
+ * planner, so a cascade's classifier, capability constraints, cost ceilings, `switchyard` overrides in the body, and
+ * the policy's prompt compression and output caps all apply per line — and only then are lines grouped by target.
+ * Embeddings keep only the targets that produce embeddings (resolvePlan), as the live endpoint does.
+ * `raw` is the line's body as submitted (its `switchyard` field holds per-request overrides).
+ */
+export async function planLine(routing: RoutingEngine, config: GatewayConfig, key: AuthContext, line: LineRequest, raw: unknown): Promise<PlannedLine> {
+  if (line.kind === "chat") {
+    // A line has no request headers of its own (a deferred request's are not kept): the body alone decides.
+    const plan = await routeCall(routing, config, key, { canonical: line.request, headers: new Headers(), raw });
+    return { plan, line: plan.optimized ? { kind: "chat", request: plan.optimized.request } : line };
+  }
   const plan = resolvePlan(config, key, line.request.model);
-  if (line.kind === "chat") return plan;
   const targets = plan.targets.filter((t) => !t.model || t.model.capabilities.embeddings);
   if (targets.length === 0) throw new AppError(400, "model_not_embeddings", `The model '${line.request.model}' does not produce embeddings`, { param: "model" });
-  return { ...plan, targets };
+  return { plan: { ...plan, targets }, line };
+}
+
+/**
+ * Loads the trained classifiers of the learned cascade policies these lines name before they are planned: a live
+ * call takes the heuristic while a model loads in the background, but a batch line can wait for it.
+ */
+export async function loadClassifiers(routing: RoutingEngine, config: GatewayConfig, lines: Array<{ orgId: string; model: unknown }>): Promise<void> {
+  const wanted = new Map<string, { orgId: string; policy: string }>();
+  for (const { orgId, model } of lines) {
+    if (typeof model !== "string") continue;
+    const document = config.orgs.get(orgId)?.policies.get(model)?.document;
+    if (document?.strategy === "cascade" && document.classifier.kind === "learned") wanted.set(`${orgId}\n${model}`, { orgId, policy: model });
+  }
+  for (const { orgId, policy } of wanted.values()) {
+    if (!routing.learned(orgId, policy)) await routing.classifiers.reload(orgId, policy);
+  }
 }
 
 /** The protocol whose batch API serves `target`, or null when its provider has none that Switchyard drives. */
@@ -68,16 +102,19 @@ export function batchProtocol(target: Target, kind: LineRequest["kind"]): "opena
   return protocol;
 }
 
-/** A plan for a result whose line no longer resolves (config changed meanwhile): the target it ran on. */
-export function planOrTarget(config: GatewayConfig, key: AuthContext | null, line: LineRequest, target: Target): Plan {
+/**
+ * The plan of a line whose provider batch answered: planned again as at submission (the request sent is rebuilt
+ * the same way); a line that no longer resolves (config changed meanwhile) gets a plan of the target it ran on.
+ */
+export async function planOrTarget(routing: RoutingEngine, config: GatewayConfig, key: AuthContext | null, line: LineRequest, raw: unknown, target: Target): Promise<PlannedLine> {
   if (key) {
     try {
-      return planLine(config, key, line);
+      return await planLine(routing, config, key, line, raw);
     } catch {
       // fall through: the line ran on `target` whatever the configuration says now
     }
   }
-  return { requested: line.request.model, policy: null, targets: [target], reference: target, dropParams: new Set() };
+  return { plan: { requested: line.request.model, policy: null, targets: [target], reference: target, dropParams: new Set() }, line };
 }
 
 export function chatText(response: ChatResponse): string {
@@ -122,8 +159,12 @@ export function successResult(args: {
   target: Target;
   plan: Plan;
   viaBatchApi: boolean;
+  /** The line ran on the normal path because its provider batch could not run it. */
+  fellBack?: boolean;
 }): LineResult {
   const { target, plan, usage } = args;
+  const money = priceBatchLine(usage, target, plan.reference, args.viaBatchApi, plan.optimized?.compression?.tokensSaved);
+  const finishReason = "choices" in args.body ? (args.body.choices[0]?.finish_reason ?? null) : null;
   return {
     ok: true,
     usage,
@@ -140,14 +181,14 @@ export function successResult(args: {
       outputTokens: usage.output,
       reasoningTokens: usage.reasoning,
       estimated: args.estimated,
-      route: routeOf(plan, target, args.viaBatchApi),
-      ...priceBatchLine(usage, target, plan.reference, args.viaBatchApi),
+      route: routeOf(plan, target, args.viaBatchApi, { costUsd: money.costUsd, finishReason, fellBack: args.fellBack }),
+      ...money,
     },
   };
 }
 
 /** A failed line: the error answer the live endpoint would have given (upstream errors mapped the same way). */
-export function failureResult(callId: string, error: unknown, plan: Plan | null, target: Target | null, viaBatchApi: boolean): LineResult {
+export function failureResult(callId: string, error: unknown, plan: Plan | null, target: Target | null, viaBatchApi: boolean, fellBack = false): LineResult {
   const appError = error instanceof UpstreamError && plan ? toClientError(error, plan) : toAppError(error);
   return {
     ok: false,
@@ -157,13 +198,20 @@ export function failureResult(callId: string, error: unknown, plan: Plan | null,
       status: appError.status,
       errorClass: appError.code,
       ...(target ? { providerId: target.provider.id, providerKind: target.provider.kind, model: target.modelId } : {}),
-      ...(plan && target ? { route: routeOf(plan, target, viaBatchApi) } : {}),
+      ...(plan ? { route: routeOf(plan, target, viaBatchApi, { fellBack }) } : {}),
     },
   };
 }
 
-function routeOf(plan: Plan, target: Target, viaBatchApi: boolean) {
-  return { requested: plan.requested, policy: plan.policy?.name ?? null, target: `${target.provider.name}/${target.modelId}`, mode: viaBatchApi ? "provider-batch" : "direct" };
+/**
+ * The line's `route`: the live call log's record of the decision (strategy, cascade tier and difficulty,
+ * candidates, rejections, compression, cap), plus how the line ran — `mode` "provider-batch" or "direct", and
+ * `providerBatchFallback` when it ran directly because its provider batch could not run it.
+ */
+function routeOf(plan: Plan, target: Target | null, viaBatchApi: boolean, extra: { costUsd?: string; finishReason?: string | null; fellBack?: boolean | undefined } = {}) {
+  const { fellBack, ...money } = extra;
+  const ran = target ? { mode: viaBatchApi ? "provider-batch" : "direct", ...(fellBack ? { providerBatchFallback: true } : {}) } : {};
+  return { ...routeRecord(plan, target, money), ...ran };
 }
 
 /** The line's call-log row: one per line, under the line's fixed call id (a replayed result never doubles it). */

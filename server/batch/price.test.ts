@@ -34,14 +34,21 @@ describe("priceBatchLine", () => {
     expect(priceBatchLine(usage, target(null), LARGE, true)).toMatchObject({ costUsd: "0", savingsBatchUsd: "0", baselineCostUsd: "0" });
   });
 
-  it("always adds up: baseline − cost = routing + prompt cache + batch savings", () => {
+  it("prices compressed prompts as a live call does: the baseline is the client's prompt, the rest is compression savings", () => {
+    const money = priceBatchLine(usage, SMALL, LARGE, true, 200_000);
+    // 200k tokens removed before sending, at SMALL's standard input price; the baseline is 1.2M input on LARGE.
+    expect(money).toMatchObject({ costUsd: "0.2175", baselineCostUsd: "8", savingsCompressionUsd: "0.03", savingsBatchUsd: "0.2175" });
+  });
+
+  it("always adds up: baseline − cost = routing + compression + prompt cache + batch savings", () => {
     const count = fc.integer({ min: 0, max: 5_000_000 });
     fc.assert(
-      fc.property(count, count, count, fc.boolean(), (input, cachedShare, output, viaBatch) => {
+      fc.property(count, count, count, count, fc.boolean(), (input, cachedShare, output, saved, viaBatch) => {
         const cachedInput = Math.min(input, cachedShare);
-        const money = priceBatchLine({ input, cachedInput, cacheWrite: 0, output, reasoning: 0 }, SMALL, LARGE, viaBatch);
+        const money = priceBatchLine({ input, cachedInput, cacheWrite: 0, output, reasoning: 0 }, SMALL, LARGE, viaBatch, saved);
         const d = (v: string) => parseDecimal(v);
-        expect(d(money.baselineCostUsd) - d(money.costUsd)).toBe(d(money.savingsRoutingUsd) + d(money.savingsPromptCacheUsd) + d(money.savingsBatchUsd));
+        const compression = d(money.savingsCompressionUsd ?? "0");
+        expect(d(money.baselineCostUsd) - d(money.costUsd)).toBe(d(money.savingsRoutingUsd) + compression + d(money.savingsPromptCacheUsd) + d(money.savingsBatchUsd));
       }),
     );
   });

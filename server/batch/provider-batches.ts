@@ -3,17 +3,22 @@
  * possibly mixing lines of several Switchyard batches (deferred requests are grouped this way). Provider batches
  * are polled with exponential backoff; their state is in the database, so a restarted worker resumes polling.
  * A provider batch that cannot be submitted, fails as a whole, or leaves lines unrun (expired) hands those lines
- * to the normal adapter path instead of failing them.
+ * to the normal adapter path instead of failing them — visibly: a warning naming the provider, the batch's
+ * `metadata.switchyard_fallback`, and `route.providerBatchFallback` on each such line's call-log row.
  */
 import { providerModel, type GatewayConfig } from "../gateway/config";
 import { AppError } from "../gateway/errors";
 import type { Target } from "../gateway/resolve";
 import { adapterFor, upstreamTarget } from "../gateway/upstream";
-import { UpstreamError } from "../providers/types";
+import { planPromptCache } from "../cache/prompt-cache";
+import { scrubSecrets } from "../obs/log";
+import { protocolTarget } from "../providers/registry";
+import { UpstreamError, type ChatRequest } from "../providers/types";
+import { routingFor } from "../routing";
 import type { WorkerContext } from "./context";
 import { admitLine, finishLine, type PreparedLine } from "./execute";
 import { validateLine, type LineRequest } from "./input";
-import { chatUsage, embeddingUsage, failureResult, loadKeys, planOrTarget, successResult, type LineResult } from "./lines";
+import { chatUsage, embeddingUsage, failureResult, loadKeys, planOrTarget, successResult, type LineResult, type PlannedLine } from "./lines";
 import { newProviderBatchId, type BatchEndpoint } from "./objects";
 import { anthropicBatchApi } from "./provider-anthropic";
 import { geminiBatchApi } from "./provider-gemini";
@@ -28,7 +33,8 @@ function apiContext(ctx: WorkerContext, target: Target): ApiContext {
   return {
     transport: ctx.gw.transport,
     adapter: adapterFor(target),
-    target: upstreamTarget(target),
+    // Batch URLs are derived as chat URLs are: a simulator configured at its root gets the protocol's mount.
+    target: protocolTarget(upstreamTarget(target)),
     providerName: target.provider.name,
     allowPrivate: target.provider.allowPrivate,
     signal: ctx.signal,
@@ -45,9 +51,11 @@ export async function submitGroup(ctx: WorkerContext, protocol: "openai" | "anth
   for (const p of [...group].sort((a, b) => (a.item.id < b.item.id ? -1 : 1))) {
     if (!(await admitLine(ctx, p))) continue;
     try {
+      // As a live attempt on this target: the policy's per-target parameters, then provider prompt caching.
+      const planned = p.plan.prepare?.(target) ?? { prepare: (r: ChatRequest) => r, dropParams: p.plan.dropParams };
       const spec =
         p.line.kind === "chat"
-          ? adapter.buildRequest(p.line.request, upstream, { dropParams: p.plan.dropParams })
+          ? adapter.buildRequest(planPromptCache(planned.prepare(p.line.request), { protocol: adapter.protocol, model: target.modelId }), upstream, { dropParams: planned.dropParams })
           : (adapter.embeddings ?? missingEmbeddings(target)).buildRequest(p.line.request, upstream);
       lines.push({ customId: p.item.id, body: JSON.parse(spec.body) as Record<string, unknown> });
       ready.push(p);
@@ -80,8 +88,13 @@ export async function submitGroup(ctx: WorkerContext, protocol: "openai" | "anth
   } catch (error) {
     if (ctx.signal.aborted) return; // the next leader finds it `submitting` and requeues its lines
     const retry = error instanceof UpstreamError && RETRYABLE.has(error.kind);
-    ctx.log.warn({ providerBatch: pb.id, provider: target.provider.name, err: error instanceof Error ? error.message : String(error), retry }, "batch: provider batch submission failed");
-    await ctx.db.providerBatch.update({ where: { id: pb.id }, data: { status: "ended", error: errorText(error) } });
+    const reason = errorText(error);
+    ctx.log.warn(
+      { providerBatch: pb.id, provider: target.provider.name, model: target.modelId, lines: ready.length, err: reason, retry },
+      retry ? "batch: provider batch submission failed; will retry" : "batch: provider batch submission failed; its lines take the normal path at standard prices",
+    );
+    await ctx.db.providerBatch.update({ where: { id: pb.id }, data: { status: "ended", error: reason } });
+    if (!retry) await noteFallback(ctx, ready.map((p) => p.item.batchId), `provider '${target.provider.name}' batch API refused the submission (${reason})`);
     await ctx.db.batchItem.updateMany({
       where: { providerBatchId: pb.id, status: "queued" },
       // A momentary failure retries the batch API later; a refusal (no batch API there) runs the lines directly.
@@ -97,7 +110,23 @@ function missingEmbeddings(target: Target): never {
 }
 
 function errorText(error: unknown): string {
-  return error instanceof Error ? error.message.slice(0, 1000) : String(error);
+  return scrubSecrets(error instanceof Error ? error.message : String(error)).slice(0, 1000);
+}
+
+/** OpenAI caps a metadata value at 512 characters. */
+const METADATA_VALUE_MAX = 512;
+
+/**
+ * Marks batches some of whose lines left a provider batch for the normal path (standard prices): the batch object's
+ * `metadata.switchyard_fallback` says which provider and why, so the fallback is visible to the client, not only in logs.
+ */
+async function noteFallback(ctx: WorkerContext, batchIds: string[], reason: string): Promise<void> {
+  const note = `${reason}; affected lines run on the normal path at standard prices`.slice(0, METADATA_VALUE_MAX);
+  const jobs = await ctx.db.batchJob.findMany({ where: { id: { in: [...new Set(batchIds)] } }, select: { id: true, metadata: true } });
+  for (const job of jobs) {
+    const metadata = job.metadata && typeof job.metadata === "object" && !Array.isArray(job.metadata) ? (job.metadata as Record<string, unknown>) : {};
+    await ctx.db.batchJob.update({ where: { id: job.id }, data: { metadata: { ...metadata, switchyard_fallback: note } } });
+  }
 }
 
 /** The target a provider batch runs on, from the current configuration (null when its provider is gone). */
@@ -125,14 +154,14 @@ type ProviderBatchRow = Awaited<ReturnType<WorkerContext["db"]["providerBatch"][
 
 async function pollOne(ctx: WorkerContext, pb: ProviderBatchRow): Promise<void> {
   const target = targetOf(ctx.gw.rt.snapshot.current(), pb);
-  if (!target || !pb.upstreamId) return endAndRequeue(ctx, pb.id, "the provider is no longer configured");
+  if (!target || !pb.upstreamId) return endAndRequeue(ctx, pb, "the provider is no longer configured");
   let result;
   try {
     const lines = await ctx.db.batchItem.findMany({ where: { providerBatchId: pb.id }, orderBy: { id: "asc" }, select: { id: true } });
     result = await APIS[pb.protocol]!.poll(apiContext(ctx, target), pb.upstreamId, lines.map((l) => l.id));
   } catch (error) {
     if (ctx.signal.aborted) return;
-    if (error instanceof UpstreamError && !RETRYABLE.has(error.kind)) return endAndRequeue(ctx, pb.id, errorText(error));
+    if (error instanceof UpstreamError && !RETRYABLE.has(error.kind)) return endAndRequeue(ctx, pb, errorText(error));
     ctx.log.warn({ providerBatch: pb.id, err: errorText(error) }, "batch: polling a provider batch failed; will retry");
     result = { state: "running" as const };
   }
@@ -142,19 +171,21 @@ async function pollOne(ctx: WorkerContext, pb: ProviderBatchRow): Promise<void> 
     await ctx.db.providerBatch.update({ where: { id: pb.id }, data: { polls: pb.polls + 1, nextPollAt: new Date(Date.now() + wait) } });
     return;
   }
-  if (result.state === "failed") return endAndRequeue(ctx, pb.id, result.message);
+  if (result.state === "failed") return endAndRequeue(ctx, pb, scrubSecrets(result.message));
   await applyResults(ctx, pb, target, result.results);
 }
 
 /** Ends a provider batch that produced nothing; its open lines run on the normal path instead. */
-async function endAndRequeue(ctx: WorkerContext, id: string, reason: string): Promise<void> {
-  ctx.log.warn({ providerBatch: id, reason }, "batch: provider batch failed; its lines take the normal path");
-  await ctx.db.providerBatch.update({ where: { id }, data: { status: "ended", error: reason.slice(0, 1000) } });
-  await ctx.db.batchItem.updateMany({ where: { providerBatchId: id, status: "queued" }, data: { status: "pending", providerBatchId: null, mode: "direct" } });
+async function endAndRequeue(ctx: WorkerContext, pb: { id: string; providerName: string }, reason: string): Promise<void> {
+  ctx.log.warn({ providerBatch: pb.id, provider: pb.providerName, reason }, "batch: provider batch failed; its lines take the normal path at standard prices");
+  await ctx.db.providerBatch.update({ where: { id: pb.id }, data: { status: "ended", error: reason.slice(0, 1000) } });
+  const open = await ctx.db.batchItem.findMany({ where: { providerBatchId: pb.id, status: "queued" }, select: { batchId: true } });
+  await ctx.db.batchItem.updateMany({ where: { providerBatchId: pb.id, status: "queued" }, data: { status: "pending", providerBatchId: null, mode: "direct" } });
+  if (open.length > 0) await noteFallback(ctx, open.map((i) => i.batchId), `provider '${pb.providerName}' batch failed (${reason.slice(0, 300)})`);
 }
 
 /** Turns one provider answer into the line's result, parsed by the target's adapter as a live answer would be. */
-function resultOf(callId: string, line: LineRequest, target: Target, plan: ReturnType<typeof planOrTarget>, outcome: Extract<LineOutcome, { kind: "response" }>): LineResult {
+function resultOf(callId: string, { line, plan }: PlannedLine, target: Target, outcome: Extract<LineOutcome, { kind: "response" }>): LineResult {
   const adapter = adapterFor(target);
   const upstream = upstreamTarget(target);
   // Only this target ran the line, so errors name it rather than the whole plan.
@@ -185,7 +216,8 @@ async function applyResults(ctx: WorkerContext, pb: ProviderBatchRow, target: Ta
   });
   const keys = await loadKeys(ctx.db, items.map((i) => i.batch.apiKeyId));
   const config = ctx.gw.rt.snapshot.current();
-  const unrun: string[] = [];
+  const routing = routingFor(ctx.gw.rt);
+  const unrun: Array<{ id: string; batchId: string }> = [];
   for (const item of items) {
     const outcome = results.get(item.id);
     const state = keys.get(item.batch.apiKeyId);
@@ -196,22 +228,20 @@ async function applyResults(ctx: WorkerContext, pb: ProviderBatchRow, target: Ta
       continue; // validated when it was submitted; a body cannot change since
     }
     const p = { item, owner: item.batch, line };
-    const plan = planOrTarget(config, state?.ok ? state.key : null, line, target);
-    if (item.status !== "queued") {
-      // Cancelled or expired while the provider ran it: the line keeps that answer, but what it cost is logged.
-      if (outcome?.kind === "response" && outcome.status >= 200 && outcome.status < 300) {
-        await finishLine(ctx, p, resultOf(item.callId, line, target, plan, outcome), "queued", plan);
-      }
+    if (item.status === "queued" && (!outcome || outcome.kind === "not_run")) {
+      unrun.push(item);
       continue;
     }
-    if (!outcome || outcome.kind === "not_run") {
-      unrun.push(item.id);
-      continue;
-    }
-    await finishLine(ctx, p, resultOf(item.callId, line, target, plan, outcome), "queued", plan);
+    if (item.status !== "queued" && !(outcome?.kind === "response" && outcome.status >= 200 && outcome.status < 300)) continue;
+    // A line cancelled or expired while the provider ran it keeps that answer (finishLine moves only queued
+    // lines), but what it cost is logged.
+    const planned = await planOrTarget(routing, config, state?.ok ? state.key : null, line, item.body, target);
+    await finishLine(ctx, p, resultOf(item.callId, planned, target, outcome as Extract<LineOutcome, { kind: "response" }>), "queued", planned.plan);
   }
   if (unrun.length > 0) {
-    await ctx.db.batchItem.updateMany({ where: { id: { in: unrun }, status: "queued" }, data: { status: "pending", providerBatchId: null, mode: "direct" } });
+    await ctx.db.batchItem.updateMany({ where: { id: { in: unrun.map((u) => u.id) }, status: "queued" }, data: { status: "pending", providerBatchId: null, mode: "direct" } });
+    ctx.log.warn({ providerBatch: pb.id, provider: pb.providerName, lines: unrun.length }, "batch: a provider batch left lines unrun (expired or cancelled); they take the normal path at standard prices");
+    await noteFallback(ctx, unrun.map((u) => u.batchId), `provider '${pb.providerName}' batch ended without running ${unrun.length} line(s)`);
   }
   await ctx.db.providerBatch.update({ where: { id: pb.id }, data: { status: "ended" } });
   ctx.log.info({ providerBatch: pb.id, lines: items.length, unrun: unrun.length }, "batch: provider batch ended");

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { AppError } from "../gateway/errors";
 import { REPRESENTATIVE_REQUEST, TEST_KEY } from "./adapter.contract";
-import { getAdapter, isProviderKind, parseProviderConfig, PROVIDERS } from "./registry";
+import { getAdapter, isProviderKind, parseProviderConfig, protocolTarget, PROVIDERS } from "./registry";
 import { PROVIDER_KINDS, type ChatRequest, type UpstreamTarget } from "./types";
 
 describe("provider registry", () => {
@@ -66,6 +66,20 @@ describe("simulator kind", () => {
   it("does not append the mount twice when the admin entered it", () => {
     const spec = getAdapter("simulator", { protocol: "anthropic" }).buildRequest(REPRESENTATIVE_REQUEST, target("http://127.0.0.1:4010/anthropic/v1"));
     expect(spec.url).toBe("http://127.0.0.1:4010/anthropic/v1/messages");
+  });
+
+  it("gives other clients of the provider's API (batch endpoints) the same base URL as the chat adapter", () => {
+    for (const protocol of ["openai", "anthropic", "gemini"] as const) {
+      for (const base of ["http://127.0.0.1:4010", "http://127.0.0.1:4010/"]) {
+        const t = { ...target(base), config: { protocol } };
+        const chatUrl = getAdapter("simulator", { protocol }).buildRequest(REPRESENTATIVE_REQUEST, t).url;
+        expect(chatUrl.startsWith(`${protocolTarget(t).baseUrl}/`)).toBe(true);
+      }
+    }
+    expect(protocolTarget({ ...target("http://127.0.0.1:4010"), config: { protocol: "gemini" } }).baseUrl).toBe("http://127.0.0.1:4010/gemini/v1beta");
+    expect(protocolTarget(target("http://127.0.0.1:4010/openai/v1/")).baseUrl).toBe("http://127.0.0.1:4010/openai/v1/");
+    const openai: UpstreamTarget = { kind: "openai", baseUrl: "https://api.openai.com/v1", model: "gpt-4o" };
+    expect(protocolTarget(openai)).toBe(openai);
   });
 });
 

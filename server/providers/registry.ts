@@ -249,17 +249,26 @@ export function parseProviderConfig(raw: unknown): ProviderConfig {
 /** Where the simulator mounts each protocol (server/providers/simulator/index.ts). */
 const SIMULATOR_MOUNTS: Record<Protocol, string> = { openai: "/openai/v1", anthropic: "/anthropic/v1", gemini: "/gemini/v1beta" };
 
+/** `target` with the simulator's mount for `protocol` appended (left alone when the admin entered the full mount URL). */
+function withSimulatorMount(target: UpstreamTarget, protocol: Protocol): UpstreamTarget {
+  const mount = SIMULATOR_MOUNTS[protocol];
+  const base = target.baseUrl.replace(/\/+$/, "");
+  return base.endsWith(mount) ? target : { ...target, baseUrl: joinUrl(base, mount) };
+}
+
 /**
- * The simulator speaks all three protocols under one root: its adapter is the protocol's own adapter with the
- * mount appended to the base URL (left alone when the admin already entered the full mount URL).
+ * The target as its protocol's requests address it: for the simulator, its root URL with the protocol's mount
+ * appended; every other kind unchanged. The chat adapters apply it themselves; other clients of a provider's API
+ * (the batch tier's batch endpoints) call it to derive their URLs the same way.
  */
+export function protocolTarget(target: UpstreamTarget): UpstreamTarget {
+  return target.kind === "simulator" ? withSimulatorMount(target, target.config?.protocol ?? "openai") : target;
+}
+
+/** The simulator speaks all three protocols under one root: its adapter is the protocol's own one, mounted. */
 function simulatorAdapter(protocol: Protocol): ProviderAdapter {
   const inner = protocolAdapter(protocol, { ...OPENAI_FLAVOR, label: "Simulator (openai)" });
-  const mount = SIMULATOR_MOUNTS[protocol];
-  const mounted = (target: UpstreamTarget): UpstreamTarget => {
-    const base = target.baseUrl.replace(/\/+$/, "");
-    return base.endsWith(mount) ? target : { ...target, baseUrl: joinUrl(base, mount) };
-  };
+  const mounted = (target: UpstreamTarget): UpstreamTarget => withSimulatorMount(target, protocol);
   const adapter: ProviderAdapter = {
     protocol,
     buildRequest: (req, target, options) => inner.buildRequest(req, mounted(target), options),
