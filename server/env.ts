@@ -44,6 +44,15 @@ const schema = z.object({
    * (default, fail closed) or, when set, admit them without budget and rate-limit checks (fail open).
    */
   SWITCHYARD_LIMITS_FAIL_OPEN: bool.default(false),
+  /**
+   * Upstream timeouts (ms), for every provider call: connect (DNS+TCP+TLS), first byte (request sent until response
+   * headers; a non-streamed completion sends its headers only when done, so keep it generous), idle (longest
+   * silence between two stream chunks) and total (the whole exchange). A policy's latency budget is tighter where set.
+   */
+  SWITCHYARD_UPSTREAM_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  SWITCHYARD_UPSTREAM_FIRST_BYTE_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
+  SWITCHYARD_UPSTREAM_IDLE_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
+  SWITCHYARD_UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).default(600_000),
   /** Skip Next.js (API only): useful for tests and headless gateway deployments. */
   SWITCHYARD_NO_UI: bool.default(false),
   /** First admin created at start when no user exists (instead of the /setup page); both or neither. */

@@ -25,7 +25,14 @@ const PREFIX = "/api/v1";
 
 export function createGatewayHandler(rt: Runtime): Handler {
   const auth = createAuthenticator(rt.db.prisma, rt.snapshot);
-  const transport = createTransport();
+  const transport = createTransport({
+    timeouts: {
+      connectMs: rt.env.SWITCHYARD_UPSTREAM_CONNECT_TIMEOUT_MS,
+      firstByteMs: rt.env.SWITCHYARD_UPSTREAM_FIRST_BYTE_TIMEOUT_MS,
+      idleMs: rt.env.SWITCHYARD_UPSTREAM_IDLE_TIMEOUT_MS,
+      totalMs: rt.env.SWITCHYARD_UPSTREAM_TIMEOUT_MS,
+    },
+  });
   rt.onShutdown(() => transport.close());
   const gw: Gateway = { rt, auth, transport, admission: createAdmission(rt), cache: createResponseCache(rt) };
   rt.batch.attach(gw);

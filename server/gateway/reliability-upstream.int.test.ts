@@ -5,12 +5,11 @@
  * without [DONE]) and to watch the upstream socket close when the client leaves.
  *
  * The gateway's upstream transport waits 300 s for headers and 120 s between body chunks by default; so that the
- * first-byte and idle timeouts fire within a test, this file gives createTransport 1 s defaults (a test seam only:
- * everything else about the transport is the real one).
+ * first-byte and idle timeouts fire within a test, this file sets both to 1 s through their environment variables.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../providers/simulator";
 import { callRow, chat, prompt, routingFixture, type ChatResult } from "../routing/testing";
 import type { AttemptRecord } from "../routing/execute";
@@ -18,15 +17,6 @@ import { waitUntil } from "../state/store.contract";
 import { seedSimulatorProviders, startTestServer, type TestServer } from "../testing/harness";
 
 const TIMEOUT_MS = 1_000;
-
-vi.mock("../providers/transport", async (importOriginal) => {
-  const actual = await importOriginal<typeof import("../providers/transport")>();
-  return {
-    ...actual,
-    createTransport: (options: Parameters<typeof actual.createTransport>[0] = {}) =>
-      actual.createTransport({ ...options, timeouts: { firstByteMs: TIMEOUT_MS, idleMs: TIMEOUT_MS, ...options.timeouts } }),
-  };
-});
 
 const PROVIDER_KEY = "sk-sim-provider-key-0123456789"; // what seedSimulatorProviders stores
 
@@ -131,7 +121,7 @@ describe("reliability: upstream faults", () => {
   beforeAll(async () => {
     sim = await startSimulator();
     scripted = await startScripted();
-    app = await startTestServer();
+    app = await startTestServer({ SWITCHYARD_UPSTREAM_FIRST_BYTE_TIMEOUT_MS: String(TIMEOUT_MS), SWITCHYARD_UPSTREAM_IDLE_TIMEOUT_MS: String(TIMEOUT_MS) });
     const seeded = await seedSimulatorProviders(app, sim.url);
     key = seeded.key;
     fixture = routingFixture(app, seeded.tenant.orgId);
