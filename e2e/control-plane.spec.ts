@@ -68,7 +68,7 @@ test("add a provider pointing at the simulator, key masked, connection tested", 
   await screenshot(page, "providers");
 
   await page.getByRole("tab", { name: "Models" }).click();
-  await page.getByLabel("Search").fill("gpt-4o-mini");
+  await page.getByLabel("Search", { exact: true }).fill("gpt-4o-mini");
   // The search applies after a short pause: wait for the short list, not the first page of everything.
   await expect(page.getByText(/ of \d+ models$/)).toHaveText(/ of [1-9] models$/);
   await expect(page.getByRole("table", { name: "Models" }).getByText("gpt-4o-mini").first()).toBeVisible();

@@ -86,7 +86,7 @@ test("Cache page: hit rates, a shadow rule's results, and a purge", async ({ pag
   await dialog.getByRole("button", { name: "Create rule" }).click();
   await expect(dialog).toBeHidden();
   const rules = page.getByRole("table", { name: "Cache rules" });
-  await expect(rules.getByRole("row").filter({ hasText: "e2e-shadow" }).getByText("Shadow")).toBeVisible();
+  await expect(rules.getByRole("row").filter({ hasText: "e2e-shadow" }).getByText("Shadow", { exact: true })).toBeVisible();
 
   await page.goto("/playground");
   await send(page, SHADOW_PROMPT, { team: "Default team" });

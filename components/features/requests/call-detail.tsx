@@ -6,6 +6,19 @@ import { Dialog, DialogContent } from "@/components/ui/dialog";
 import { JsonView } from "@/components/ui/json-view";
 import { QueryState } from "@/components/ui/query-state";
 
+const LEVERS = [
+  ["routing", "routing"],
+  ["cache", "response cache"],
+  ["promptCache", "prompt cache"],
+  ["batch", "batch"],
+  ["caps", "caps"],
+] as const;
+
+/** "routing $0.0012 · response cache $0.0030", or "none". */
+function savingsText(savings: Record<(typeof LEVERS)[number][0], string>): string {
+  return LEVERS.filter(([k]) => Number(savings[k]) !== 0).map(([k, label]) => `${label} ${formatUsd(savings[k])}`).join(" · ") || "none";
+}
+
 /** The detail of one call: what was asked, where it went (route decision), each attempt, and what it cost. */
 export function CallDetail({ id, onClose }: { id: string | null; onClose: () => void }) {
   const trpc = useTRPC();
@@ -28,6 +41,7 @@ export function CallDetail({ id, onClose }: { id: string | null; onClose: () => 
                     ["Tokens in / out", `${formatTokens(call.inputTokens)} / ${formatTokens(call.outputTokens)}`],
                     ["Cost", formatUsd(call.costUsd)],
                     ["Baseline", formatUsd(call.baselineCostUsd)],
+                    ["Savings by lever", savingsText(call.savings)],
                     ["Latency", call.latencyMs === null ? "—" : `${call.latencyMs} ms`],
                     ["Cache", call.cacheOutcome ?? "not cacheable"],
                     ["Key", call.keyPrefix ? `${call.keyName} (${call.keyPrefix}…)` : "—"],
