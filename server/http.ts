@@ -214,6 +214,14 @@ async function sendWebResponse(res: ServerResponse, response: Response): Promise
   }
   res.writeHead(response.status, headers);
   const reader = response.body.getReader();
+  // Frames produced in the same tick (one upstream read often carries several events) leave in one socket write:
+  // the first write corks the socket, and it is uncorked once the microtasks that produced those frames are done.
+  let corked = false;
+  const uncork = () => {
+    if (!corked) return;
+    corked = false;
+    res.uncork();
+  };
   try {
     for (;;) {
       const { done, value } = await reader.read();
@@ -222,7 +230,13 @@ async function sendWebResponse(res: ServerResponse, response: Response): Promise
         await reader.cancel();
         return;
       }
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(uncork);
+      }
       if (!res.write(value)) {
+        uncork();
         await new Promise<void>((resolve) => {
           const done = () => {
             res.off("drain", done);
@@ -234,8 +248,10 @@ async function sendWebResponse(res: ServerResponse, response: Response): Promise
         });
       }
     }
+    uncork();
     res.end();
   } catch {
+    uncork();
     await reader.cancel().catch(() => {});
     res.destroy();
   }

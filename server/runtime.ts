@@ -21,7 +21,7 @@ import { StartupError } from "./db/client";
 import { seedDemo, startBuiltinSimulator } from "./demo";
 import { ensureDefaultTenant } from "./tenant";
 import { applyConfigFile } from "./cli/apply";
-import { EMBEDDED_FLUSH_INTERVAL_MS, createCallLogWriter, type CallLogWriter } from "./ledger/call-log";
+import { createCallLogWriter, type CallLogWriter } from "./ledger/call-log";
 import { createBatchWorker, type BatchWorker } from "./batch/worker";
 import path from "node:path";
 
@@ -97,8 +97,7 @@ export async function createRuntime(env: Env, options: RuntimeOptions = {}): Pro
       readVersion: () => readConfigVersion(db.prisma),
       log,
     });
-    // Embedded PGlite runs on this thread and costs ~6 ms of CPU per statement: flush less often, in bigger batches.
-    const calls = createCallLogWriter({ db: db.prisma, log, spillDir: path.join(env.dataDir, "spill"), ...(db.kind === "pglite" && { flushIntervalMs: EMBEDDED_FLUSH_INTERVAL_MS }) });
+    const calls = createCallLogWriter({ db: db.prisma, log, spillDir: path.join(env.dataDir, "spill") });
     const batch = createBatchWorker({ log });
     const shutdownHooks: Array<() => Promise<void>> = [];
     let closed: Promise<void> | null = null;
