@@ -153,6 +153,8 @@ const emptyLatency = (): Latency => ({ ttft: { ewma: null, samples: [] }, total:
 const METRICS: Metric[] = ["ok", "fail", "rl"];
 const LATENCY_TTL_MS = 10 * 60_000;
 const INFLIGHT_TTL_MS = 10 * 60_000;
+const STATS_REUSE_MS = 250;
+const LATENCY_WRITE_MS = 50;
 
 export function createHealthTracker(store: StateStore, overrides: Partial<HealthOptions> = {}): HealthTracker {
   const options: HealthOptions = {
@@ -244,7 +246,20 @@ export function createHealthTracker(store: StateStore, overrides: Partial<Health
   const breakerState = (raw: Raw, at: number): BreakerState =>
     raw.breaker === null ? "closed" : at < raw.breaker.until ? "open" : "half_open";
 
+  // Percentiles sort the window's samples; planning reads them on every call, so a result is reused while the series
+  // is unchanged, for up to STATS_REUSE_MS (samples leave the window by time too).
+  const statsMemo = new WeakMap<Series, { head: number; length: number; ewma: number | null; at: number; stats: LatencyStats }>();
   const stats = (series: Series, at: number): LatencyStats => {
+    const head = series.samples[0]?.[0] ?? -1;
+    const memo = statsMemo.get(series);
+    if (memo && memo.head === head && memo.length === series.samples.length && memo.ewma === series.ewma && at - memo.at >= 0 && at - memo.at < STATS_REUSE_MS) {
+      return memo.stats;
+    }
+    const computed = computeStats(series, at);
+    statsMemo.set(series, { head, length: series.samples.length, ewma: series.ewma, at, stats: computed });
+    return computed;
+  };
+  const computeStats = (series: Series, at: number): LatencyStats => {
     const values = series.samples.filter(([t]) => at - t <= windowMs).map(([, v]) => v);
     if (values.length === 0) return { ewmaMs: series.ewma, p50Ms: null, p95Ms: null, samples: 0 };
     values.sort((a, b) => a - b);
@@ -293,7 +308,31 @@ export function createHealthTracker(store: StateStore, overrides: Partial<Health
 
   const observe = (series: Series, value: number, at: number) => {
     series.ewma = series.ewma === null ? value : options.alpha * value + (1 - options.alpha) * series.ewma;
-    series.samples = [[at, value] as [number, number], ...series.samples.filter(([t]) => at - t <= windowMs)].slice(0, options.maxSamples);
+    const oldest = series.samples.at(-1);
+    if (oldest !== undefined && at - oldest[0] > windowMs) series.samples = series.samples.filter(([t]) => at - t <= windowMs);
+    series.samples.unshift([at, value]);
+    if (series.samples.length > options.maxSamples) series.samples.length = options.maxSamples;
+  };
+
+  // The latency view is written to the store at most once per LATENCY_WRITE_MS per target (a JSON of ~200 samples
+  // on every call would cost more than the call's routing); other instances read it on their next refresh anyway.
+  const latencyDirty = new Set<string>();
+  let latencyTimer: NodeJS.Timeout | null = null;
+  const writeLatencies = () => {
+    if (latencyTimer) clearTimeout(latencyTimer);
+    latencyTimer = null;
+    for (const id of latencyDirty) {
+      const text = JSON.stringify(entryFor(id).raw.latency);
+      write(() => store.set(key(id, "latency"), text, LATENCY_TTL_MS));
+    }
+    latencyDirty.clear();
+  };
+  const scheduleLatencyWrite = (id: string) => {
+    latencyDirty.add(id);
+    if (latencyTimer === null) {
+      latencyTimer = setTimeout(writeLatencies, LATENCY_WRITE_MS);
+      latencyTimer.unref();
+    }
   };
 
   return {
@@ -336,8 +375,7 @@ export function createHealthTracker(store: StateStore, overrides: Partial<Health
       count(id, raw, "ok");
       if (latency.ttftMs !== undefined) observe(raw.latency.ttft, latency.ttftMs, at);
       if (latency.totalMs !== undefined) observe(raw.latency.total, latency.totalMs, at);
-      const snapshotLatency = JSON.stringify(raw.latency);
-      write(() => store.set(key(id, "latency"), snapshotLatency, LATENCY_TTL_MS));
+      scheduleLatencyWrite(id);
       if (raw.breaker !== null) {
         // A probe (or a call that raced the breaker opening) succeeded: close with a fresh window.
         setBreaker(id, raw, null);
@@ -384,6 +422,7 @@ export function createHealthTracker(store: StateStore, overrides: Partial<Health
       }
     },
     async flush() {
+      writeLatencies();
       await Promise.all([...pending]);
     },
   };
