@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { tempDir } from "../server/testing/harness";
@@ -51,7 +51,7 @@ describe("bench/routing.ts", () => {
     const data = path.join(dir.path, "data.jsonl");
     synthetic(train, 1_500, 1);
     synthetic(data, 800, 2);
-    const { code, stdout, stderr } = await bench(["--train", train, "--data", data]);
+    const { code, stdout, stderr } = await bench(["--train", train, "--data", data, "--features", "lexical"]);
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout);
     expect(result.data.rows).toBe(800);
@@ -63,8 +63,31 @@ describe("bench/routing.ts", () => {
     expect(result.quality).toBeCloseTo(result.quality_ratio * result.strong_quality, 3);
   });
 
+  it("adds sentence embeddings by default, cached on disk across runs", { timeout: 300_000 }, async () => {
+    const train = path.join(dir.path, "train-small.jsonl");
+    const data = path.join(dir.path, "data-small.jsonl");
+    const cache = path.join(dir.path, "embeddings");
+    synthetic(train, 300, 3);
+    synthetic(data, 100, 4);
+    const first = await bench(["--train", train, "--data", data, "--cache", cache]);
+    expect(first.code, first.stderr).toBe(0);
+    const a = JSON.parse(first.stdout);
+    expect(a.features).toBe("embedding");
+    expect(a.data.rows).toBe(100);
+    expect(a.strong_share).toBeLessThan(0.6);
+    expect(a.quality_ratio).toBeGreaterThan(0.9);
+    expect(readdirSync(cache).length).toBeGreaterThan(0);
+    // The second run embeds nothing new and decides the same.
+    const second = await bench(["--train", train, "--data", data, "--cache", cache]);
+    expect(second.code, second.stderr).toBe(0);
+    const b = JSON.parse(second.stdout);
+    expect(b.features_seconds).toBeLessThan(a.features_seconds);
+    expect(b.strong_share).toBe(a.strong_share);
+    expect(b.quality).toBe(a.quality);
+  });
+
   it.skipIf(!existsSync(DEV_DATA))("runs quickly on the RouteLLM development data (--limit)", { timeout: 120_000 }, async () => {
-    const { code, stdout, stderr } = await bench(["--train", DEV_DATA, "--data", DEV_DATA, "--limit", "1500"]);
+    const { code, stdout, stderr } = await bench(["--train", DEV_DATA, "--data", DEV_DATA, "--limit", "1500", "--features", "lexical"]);
     expect(code, stderr).toBe(0);
     const result = JSON.parse(stdout);
     for (const key of ["strong_share", "quality"]) {
@@ -75,9 +98,23 @@ describe("bench/routing.ts", () => {
     expect(result.quality_ratio).toBeGreaterThan(0.8);
   });
 
+  it("holds out a seeded random part of one file", { timeout: 120_000 }, async () => {
+    const file = path.join(dir.path, "all.jsonl");
+    synthetic(file, 1_000, 5);
+    const run = () => bench(["--train", file, "--data", file, "--holdout", "0.3", "--seed", "2", "--features", "lexical"]);
+    const first = await run();
+    expect(first.code, first.stderr).toBe(0);
+    const result = JSON.parse(first.stdout);
+    expect(result.train.rows + result.data.rows).toBe(1_000);
+    expect(result.data.rows).toBeGreaterThan(230);
+    expect(result.data.rows).toBeLessThan(370);
+    expect(JSON.parse((await run()).stdout).data.rows).toBe(result.data.rows);
+  });
+
   it("refuses to run without both files", async () => {
     const { code, stderr } = await bench(["--train", "x"]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/usage/);
+    expect((await bench(["--train", "a", "--data", "b", "--holdout", "0.3"])).code).toBe(2);
   });
 });

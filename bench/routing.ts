@@ -42,8 +42,8 @@ export interface RoutingBenchResult {
   features: "embedding" | "lexical";
   train: { rows: number; cv_quality_ratio: number; cv_strong_share: number; seconds: number };
   data: { rows: number };
-  /** Time spent embedding prompts not found in the cache. */
-  embed_seconds: number;
+  /** Time spent on features: n-grams, and embedding the prompts not found in the cache. */
+  features_seconds: number;
 }
 
 export function readRows(file: string, limit?: number): Row[] {
@@ -141,7 +141,7 @@ export async function runRoutingBench(options: RoutingBenchOptions): Promise<Rou
       seconds: Math.round(trainSeconds * 10) / 10,
     },
     data: { rows: n },
-    embed_seconds: Math.round(embedSeconds * 10) / 10,
+    features_seconds: Math.round(embedSeconds * 10) / 10,
   };
 }
 

@@ -8,7 +8,7 @@ import type { GatewayConfig } from "../gateway/config";
 import { AppError } from "../gateway/errors";
 import { optimizeCall, type CapDecision, type CompressionReport } from "../optimize";
 import type { ChatRequest } from "../providers/types";
-import { hashedNgrams } from "./classifier/features";
+import { hashedNgrams, type PromptFeatures } from "./classifier/features";
 import { describeDecision, type RouteRecord } from "./explain";
 import { UNKNOWN_HEALTH, type TargetHealth } from "./health";
 import { decide, noTarget, prepareCall, requestFacts, type RoutingServices } from "./resolve";
@@ -20,6 +20,12 @@ export interface DryRunOptions {
   /** Live health per target; default: unknown. */
   health?: (target: Target) => TargetHealth;
   learned?: RoutingServices["learned"];
+  /**
+   * The prompt's features for a learned cascade, computed ahead with the engine's extractor (`extractAll`: the
+   * sentence embedding too); without them the dry run sees the lexical features only, an approximation when the
+   * policy's model also weighs embeddings.
+   */
+  features?: PromptFeatures;
   now?: number;
   random?: () => number;
 }
@@ -60,6 +66,7 @@ export function dryRun(config: GatewayConfig, key: AuthContext, request: ChatReq
   const { decision } = decide(prepared, key, {
     learned: options.learned ?? (() => null),
     extractor: hashedNgrams(),
+    ...(options.features ? { features: options.features } : {}),
     now: options.now ?? Date.now(),
     random: options.random ?? Math.random,
     health: options.health ?? (() => UNKNOWN_HEALTH),

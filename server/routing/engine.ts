@@ -5,6 +5,8 @@
  * at a time (a lock in the state store), off the request path and yielding to the event loop while it trains.
  */
 import type { Runtime } from "../runtime";
+import { localEmbedder } from "../embeddings/local";
+import { withEmbeddings } from "./classifier/embedding";
 import { decodeCounts, hashedNgrams, type FeatureExtractor } from "./classifier/features";
 import {
   deserializeModel,
@@ -32,6 +34,8 @@ export interface RoutingOptions {
   random?: () => number;
   /** Prefix-sticky routing (server/cache/prefix-affinity.ts): options, or false to turn it off. */
   affinity?: { ttlMs?: number } | false;
+  /** Features of learned cascades; default: hashed n-grams plus the local USE-lite embedding. */
+  extractor?: FeatureExtractor;
 }
 
 export interface ClassifierStore {
@@ -74,7 +78,7 @@ export function configureRouting(rt: Runtime, options: RoutingOptions): RoutingE
 export function createRoutingEngine(rt: Runtime, options: RoutingOptions = {}): RoutingEngine {
   const now = options.now ?? Date.now;
   const health = createHealthTracker(rt.state, { now, ...options.health });
-  const extractor = hashedNgrams();
+  const extractor = options.extractor ?? withEmbeddings(localEmbedder);
   const classifiers = createClassifierStore(rt, extractor, options, now);
   return {
     health,
@@ -86,6 +90,9 @@ export function createRoutingEngine(rt: Runtime, options: RoutingOptions = {}): 
     random: options.random ?? Math.random,
   };
 }
+
+/** The lexical extractor that models trained before sentence embeddings were added used. */
+const LEXICAL = hashedNgrams();
 
 interface CachedModel {
   classifier: LearnedClassifier | null;
@@ -119,7 +126,9 @@ function createClassifierStore(rt: Runtime, extractor: FeatureExtractor, options
         try {
           const row = await rt.db.prisma.routingModel.findUnique({ where: { orgId_policy: { orgId, policy } } });
           const stored = row?.model as StoredModel | undefined;
-          target.classifier = stored && stored.extractor === extractor.name ? learnedClassifier(deserializeModel(stored), extractor) : null;
+          // Models trained on n-grams alone (before embeddings) still load: they ignore the dense part.
+          const usable = stored && (stored.extractor === extractor.name || stored.extractor === LEXICAL.name);
+          target.classifier = usable ? learnedClassifier(deserializeModel(stored), extractor) : null;
         } catch (error) {
           rt.log.warn({ err: error, policy }, "cannot load the policy's routing model; the heuristic classifier stands in");
         }
@@ -152,7 +161,12 @@ function createClassifierStore(rt: Runtime, extractor: FeatureExtractor, options
     }
     const perTier = (t: number) => documents.filter((d) => d.labels[t] !== null).length;
     if (perTier(0) < document.classifier.minSamples || perTier(tiers - 1) < document.classifier.minSamples) return null;
-    const model = await trainLearned(documents, { tiers, dimensions: extractor.dimensions, minQualityRatio: document.classifier.minQualityRatio });
+    const model = await trainLearned(documents, {
+      tiers,
+      dimensions: extractor.dimensions,
+      denseDimensions: extractor.denseDimensions ?? 0,
+      minQualityRatio: document.classifier.minQualityRatio,
+    });
     const stored = serializeModel(model, extractor.name);
     const data = { kind: `${extractor.name}/logistic`, model: stored as unknown as object, samples: documents.length, metrics: model.metrics as unknown as object, trainedAt: new Date() };
     await rt.db.prisma.routingModel.upsert({ where: { orgId_policy: { orgId, policy } }, create: { orgId, policy, ...data }, update: data });

@@ -5,7 +5,8 @@
  * outside the key's allow-list are a 403.
  *
  * `routeCall` is the data plane's path: live health, the request's own needs and overrides, learned classifiers.
- * `resolvePlan` is the synchronous form for callers without a live request context (batch lines).
+ * `resolvePlan` is the synchronous name → targets lookup (embeddings, up-front checks); batch and deferred chat
+ * lines are planned by routeCall like live calls (server/batch/lines.ts).
  */
 import { DEFAULT_RETRY, type PolicyDocument, type RetryPolicy, type TargetRef } from "@/lib/policy";
 import type { AuthContext } from "../gateway/auth";
@@ -14,7 +15,7 @@ import { AppError } from "../gateway/errors";
 import { switchyardOptions } from "../gateway/schemas/chat";
 import { optimizeCall, type OptimizedCall } from "../optimize";
 import type { ChatRequest } from "../providers/types";
-import { encodeCounts, type FeatureExtractor } from "./classifier/features";
+import { encodeCounts, type FeatureExtractor, type PromptFeatures } from "./classifier/features";
 import { heuristicClassifier } from "./classifier/heuristic";
 import type { LearnedClassifier } from "./classifier/learned";
 import type { DifficultyClassifier } from "./classifier/types";
@@ -116,8 +117,8 @@ export function resolveTarget(org: OrgConfig, providerName: string, modelId: str
 }
 
 /**
- * The synchronous plan, for callers without a live request context (batch lines): a direct model, or the policy's
- * targets in chain order (those that resolve), with the policy's retry rules.
+ * The synchronous plan without the planner (no classifier, constraints or health): a direct model, or the policy's
+ * targets in chain order (those that resolve), with the policy's retry rules. Chat calls use routeCall.
  */
 export function resolvePlan(config: GatewayConfig, auth: AuthContext, requested: string): Plan {
   const { org, named } = lookup(config, auth, requested);
@@ -147,7 +148,14 @@ export async function routeCall(services: RoutingServices, config: GatewayConfig
   // Sticky routing: the target that recently served this request's cacheable prefix, if any.
   const prefix = services.affinity ? stickyPrefix(optimized?.request ?? call.canonical) : null;
   const stuck = prefix ? await services.affinity!.lookup(auth.orgId, prefix.hash) : null;
+  // A learned cascade's full features (a sentence embedding, when the extractor has one) — only for such policies.
+  const document = prepared.policy?.document;
+  const features =
+    document?.strategy === "cascade" && document.classifier.kind === "learned" && services.extractor.extractAll
+      ? await services.extractor.extractAll(prepared.facts.profile.lastUserText).catch(() => null)
+      : null;
   const planned = decide(prepared, auth, {
+    ...(features ? { features } : {}),
     sticky: stuck && prefix ? { targetId: stuck, prefixTokens: prefix.tokens } : null,
     learned: services.learned,
     extractor: services.extractor,
@@ -215,6 +223,8 @@ export function prepareCall(config: GatewayConfig, auth: AuthContext, call: Call
 export interface DecideEnv {
   learned: RoutingServices["learned"];
   extractor: FeatureExtractor;
+  /** The prompt's features computed ahead (asynchronously, dense part included); else the extractor's lexical ones. */
+  features?: PromptFeatures;
   now: number;
   random: () => number;
   health: (target: Target) => TargetHealth;
@@ -232,7 +242,7 @@ export function decide(prepared: PreparedCall, auth: AuthContext, env: DecideEnv
   if (document?.strategy === "cascade") {
     classifier = cascadeHeuristic(document);
     if (document.classifier.kind === "learned") {
-      const extracted = env.extractor.extract(prepared.facts.profile.lastUserText);
+      const extracted = env.features ?? env.extractor.extract(prepared.facts.profile.lastUserText);
       features = encodeCounts(extracted);
       const learned = env.learned(auth.orgId, prepared.policy!.name);
       const threshold = document.classifier.threshold;

@@ -1,11 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { profileRequest } from "../profile";
-import { decodeCounts, encodeCounts, hashedNgrams } from "./features";
+import { withEmbeddings } from "./embedding";
+import { decodeCounts, encodeCounts, extractAll, hashedNgrams } from "./features";
 import { heuristicClassifier, heuristicScore } from "./heuristic";
 import { deserializeModel, learnedClassifier, pickTier, serializeModel, trainLearned, type TrainingDocument } from "./learned";
 import { fitIdf, score, tfidf, trainLogistic } from "./logistic";
 
 const extractor = hashedNgrams(16);
+const extractor16 = () => hashedNgrams(16);
 const ask = (text: string, extra: Record<string, unknown> = {}) => profileRequest({ model: "m", messages: [{ role: "user", content: text }], ...extra });
 
 describe("hashed n-gram features", () => {
@@ -19,6 +21,60 @@ describe("hashed n-gram features", () => {
     expect([...decoded.counts]).toEqual([...v.counts]);
     expect(decodeCounts("not base64 of anything", extractor.dimensions)).toBeNull();
     expect(extractor.extract("")).toEqual({ indices: new Uint32Array(), counts: new Uint16Array() });
+  });
+});
+
+describe("dense features", () => {
+  // A stand-in embedder: one-hot on the prompt's first letter (the real one is USE-lite, loaded on first use).
+  const embedder = {
+    id: "fake-4",
+    dimensions: 4,
+    calls: 0,
+    async embed(texts: string[]) {
+      this.calls += texts.length;
+      return texts.map((t) => [0, 1, 2, 3].map((k) => (t.charCodeAt(0) % 4 === k ? 1 : 0)));
+    },
+  };
+
+  it("adds the embedding to the n-grams only when asked for the full features, and stores it as int8", async () => {
+    const extractor = withEmbeddings(embedder, extractor16());
+    expect(extractor.name).toBe("hashed-ngrams-v1-16+fake-4");
+    expect("dense" in extractor.extract("abc")).toBe(false);
+    expect(embedder.calls).toBe(0);
+    const full = await extractAll(extractor, "abc");
+    expect(embedder.calls).toBe(1);
+    expect([...full.dense!]).toEqual([0, 1, 0, 0]);
+    const decoded = decodeCounts(encodeCounts({ ...full, dense: Float32Array.from([0.5, -0.25, 0, 0.125]) }), extractor.dimensions)!;
+    expect([...decoded.indices]).toEqual([...full.indices]);
+    // Quantised to int8 with scale max|v| / 127: every value within half a step.
+    [0.5, -0.25, 0, 0.125].forEach((v, j) => expect(Math.abs(decoded.dense![j]! - v)).toBeLessThanOrEqual(0.5 / 127 / 2 + 1e-6));
+    expect(decodeCounts(encodeCounts(full).slice(0, -4), extractor.dimensions)).toBeNull();
+    expect(await extractAll(extractor16(), "abc")).toEqual(extractor16().extract("abc"));
+  });
+
+  it("learns from the dense part where the words carry no signal, and the model survives storage", async () => {
+    // Same words everywhere; only the dense vector says which prompts the weak tier fails.
+    const documents: TrainingDocument[] = Array.from({ length: 400 }, (_, i) => {
+      const hard = i % 3 === 0;
+      return { features: { ...extractor.extract(`question ${i % 7}`), dense: Float32Array.from(hard ? [1, 0, 0.2, 0] : [0, 1, 0.2, 0]) }, labels: [hard ? 0 : 1, 1] };
+    });
+    const model = await trainLearned(documents, { tiers: 2, dimensions: extractor.dimensions, denseDimensions: 4, minQualityRatio: 0.95 });
+    expect(model.metrics.tierShares[1]).toBeGreaterThan(0.25);
+    expect(model.metrics.tierShares[1]).toBeLessThan(0.45);
+    const classifier = learnedClassifier(model, extractor);
+    const hard = { ...extractor.extract("question 1"), dense: Float32Array.from([1, 0, 0.2, 0]) };
+    const easy = { ...extractor.extract("question 1"), dense: Float32Array.from([0, 1, 0.2, 0]) };
+    expect(classifier.classifyFeatures(hard, 2).tier).toBe(1);
+    expect(classifier.classifyFeatures(easy, 2).tier).toBe(0);
+    const restored = learnedClassifier(deserializeModel(JSON.parse(JSON.stringify(serializeModel(model, "x")))), extractor);
+    expect(restored.classifyFeatures(hard, 2).score).toBeCloseTo(classifier.classifyFeatures(hard, 2).score, 5);
+    expect(restored.model.denseDimensions).toBe(4);
+    // Without a dense vector (a synchronous caller) the training mean stands in: between the two kinds.
+    const bare = extractor.extract("question 1");
+    const gain = classifier.classifyFeatures(bare, 2).score;
+    expect(restored.classifyFeatures(bare, 2).score).toBeCloseTo(gain, 5);
+    expect(gain).toBeGreaterThan(classifier.classifyFeatures(easy, 2).score);
+    expect(gain).toBeLessThan(classifier.classifyFeatures(hard, 2).score);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * The learned difficulty classifier of cascade policies, trained from outcome feedback (or, for evaluation, from a
  * labelled file). For every tier it fits P(good answer | prompt) — logistic regression over TF-IDF-weighted hashed
- * n-grams — and routes a request to the cheapest tier whose predicted quality is within `threshold` of the top
+ * n-grams, blended (by logits) with one over the prompt's sentence embedding when the extractor provides it
+ * (`embedding.ts`) — and routes a request to the cheapest tier whose predicted quality is within `threshold` of the top
  * tier's: start at tier i when p_top − p_i ≤ threshold. The threshold is chosen on the training data alone, by
  * k-fold cross-validation: the out-of-fold predictions are routed at every candidate threshold, and the cheapest
  * one whose quality stays ≥ `minQualityRatio` × the top tier's quality wins.
@@ -58,6 +59,11 @@ export interface LearnedModel {
   extractor: string;
   dimensions: number;
   denseDimensions: number;
+  /**
+   * The mean dense vector of the training prompts: stands in for a prompt classified without one (a synchronous
+   * caller — dry runs, batch planning — or a failed embedding), so the embedding model adds its average logit.
+   */
+  denseMean?: Float32Array;
   tiers: number;
   idf: Float32Array;
   /** One model per tier; null for a tier without labels (never chosen, except the top one as a last resort). */
@@ -72,7 +78,7 @@ export const LEARNED_LOGISTIC: Partial<LogisticOptions> = { l2: 0, epochs: 5, le
  * With dense vectors (sentence embeddings) a second logistic model is fitted on them alone, with its own schedule,
  * and the two are blended by their logits — which is again one linear model (weights scaled and concatenated).
  */
-export const LEARNED_DENSE: DenseOptions = { epochs: 10, learningRate: 0.05, l2: 1e-4, weight: 0.5 };
+export const LEARNED_DENSE: DenseOptions = { epochs: 30, learningRate: 0.05, l2: 1e-3, weight: 0.35 };
 
 const MIN_LABELS = 10;
 
@@ -104,6 +110,7 @@ export async function trainLearned(documents: readonly TrainingDocument[], optio
     extractor: "",
     dimensions,
     denseDimensions,
+    ...(denseDimensions > 0 ? { denseMean: meanDense(documents, denseDimensions) } : {}),
     tiers,
     idf: final.idf,
     models: final.models,
@@ -216,7 +223,19 @@ function chooseThreshold(documents: readonly TrainingDocument[], oof: Array<Arra
 
 /** Predicted quality per tier for one prompt. */
 export function predictTiers(model: LearnedModel, features: PromptFeatures): Array<number | null> {
-  return predictWith(model, features);
+  return predictWith(model, !features.dense && model.denseMean ? { ...features, dense: model.denseMean } : features);
+}
+
+function meanDense(documents: readonly TrainingDocument[], dimensions: number): Float32Array {
+  const mean = new Float32Array(dimensions);
+  let n = 0;
+  for (const d of documents) {
+    if (!d.features.dense) continue;
+    n += 1;
+    for (let j = 0; j < dimensions; j++) mean[j]! += d.features.dense[j] ?? 0;
+  }
+  if (n > 0) for (let j = 0; j < dimensions; j++) mean[j]! /= n;
+  return mean;
 }
 
 /** The classifier a cascade policy uses once its model is trained. */
@@ -260,6 +279,8 @@ export interface StoredModel {
   extractor: string;
   dimensions: number;
   denseDimensions?: number;
+  /** base64 of the mean dense vector (float32 LE). */
+  denseMean?: string;
   tiers: number;
   idfDefault: number;
   idf: { indices: string; values: string };
@@ -276,11 +297,12 @@ export function serializeModel(model: LearnedModel, extractor: string): StoredMo
     extractor,
     dimensions: model.dimensions,
     denseDimensions: model.denseDimensions,
+    ...(model.denseMean ? { denseMean: base64Floats(model.denseMean) } : {}),
     tiers: model.tiers,
     idfDefault,
     idf: sparse(model.idf, (v) => v !== idfDefault),
     models: model.models.map((m) =>
-      m ? { bias: m.bias, ...sparse(m.weights, (v) => v !== 0), ...(m.dense ? { dense: Buffer.from(m.dense.buffer, m.dense.byteOffset, m.dense.byteLength).toString("base64") } : {}) } : null,
+      m ? { bias: m.bias, ...sparse(m.weights, (v) => v !== 0), ...(m.dense ? { dense: base64Floats(m.dense) } : {}) } : null,
     ),
     threshold: model.threshold,
     metrics: model.metrics,
@@ -294,6 +316,7 @@ export function deserializeModel(stored: StoredModel): LearnedModel {
     extractor: stored.extractor,
     dimensions: stored.dimensions,
     denseDimensions: stored.denseDimensions ?? 0,
+    ...(stored.denseMean ? { denseMean: floatsOf(stored.denseMean, stored.denseDimensions ?? 0) } : {}),
     tiers: stored.tiers,
     idf,
     models: stored.models.map((m) => {
@@ -301,14 +324,23 @@ export function deserializeModel(stored: StoredModel): LearnedModel {
       const weights = new Float32Array(stored.dimensions);
       dense(m, weights);
       if (!m.dense) return { weights, bias: m.bias };
-      const b = Buffer.from(m.dense, "base64");
-      const denseWeights = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-      if (denseWeights.length !== (stored.denseDimensions ?? 0)) throw new Error("stored routing model is corrupt");
-      return { weights, bias: m.bias, dense: denseWeights };
+      return { weights, bias: m.bias, dense: floatsOf(m.dense, stored.denseDimensions ?? 0) };
     }),
     threshold: stored.threshold,
     metrics: stored.metrics,
   };
+}
+
+function base64Floats(values: Float32Array): string {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString("base64");
+}
+
+function floatsOf(text: string, length: number): Float32Array {
+  const b = Buffer.from(text, "base64");
+  // A copy: a Buffer's offset in its pool need not be aligned for a typed-array view.
+  const values = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  if (values.length !== length) throw new Error("stored routing model is corrupt");
+  return values;
 }
 
 /** The largest idf: that of every bucket no training document has, so it is the one value left implicit. */
