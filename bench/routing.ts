@@ -2,7 +2,7 @@
  * Routing benchmark: how many strong-model calls the learned cascade classifier needs to keep quality.
  *
  *   npm run -s bench:routing -- --train FILE --data FILE [--limit N] [--ratio 0.95] [--folds 5]
- *       [--features embedding|lexical] [--cache DIR | --no-cache] [--holdout 0.3 --seed N]
+ *       [--features embedding|lexical] [--cache DIR | --no-cache] [--holdout 0.3 --seed N] [--neighbours off|K:WEIGHT]
  *
  * Files are JSON lines `{"prompt": "...", "strong_correct": bool, "weak_correct": bool, ...}` (the RouteLLM format of
  * ../shared/data/routing/routellm-dev.jsonl). The classifier (server/routing/classifier/learned.ts, the one cascade
@@ -15,7 +15,8 @@
  * cascade policy's data plane computes them — or `lexical` (n-grams only). Embeddings depend on the text alone and
  * are cached on disk (bench/routing-embeddings.ts; the first run over 10k prompts embeds for ~15 min on one core).
  * `--holdout F --seed N` (with the same file as --train and --data) trains on a random 1 − F of its lines and
- * routes the other F.
+ * routes the other F. `--neighbours` sets the nearest-neighbour model of the blend (embedding features only; default
+ * server/routing/classifier/neighbours.ts LEARNED_NEIGHBOURS), `off` drops it.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -24,6 +25,7 @@ import { embedText, withEmbeddings } from "../server/routing/classifier/embeddin
 import { hashedNgrams, type PromptFeatures } from "../server/routing/classifier/features";
 import { learnedClassifier, trainLearned, type TrainingDocument } from "../server/routing/classifier/learned";
 import { mulberry32 } from "../server/routing/classifier/logistic";
+import type { NeighbourOptions } from "../server/routing/classifier/neighbours";
 import { DEFAULT_CACHE_DIR, embedTexts } from "./routing-embeddings";
 
 interface Row {
@@ -77,6 +79,8 @@ export interface RoutingBenchOptions {
   features?: "embedding" | "lexical";
   /** Embedding cache directory (null: none). */
   cache?: string | null;
+  /** The neighbour model's settings (false: without it). */
+  neighbours?: Partial<NeighbourOptions> | false;
 }
 
 export async function runRoutingBench(options: RoutingBenchOptions): Promise<RoutingBenchResult> {
@@ -108,6 +112,7 @@ export async function runRoutingBench(options: RoutingBenchOptions): Promise<Rou
     denseDimensions: extractor.denseDimensions ?? 0,
     minQualityRatio: options.ratio ?? 0.95,
     ...(options.folds ? { folds: options.folds } : {}),
+    ...(options.neighbours !== undefined ? { neighbours: options.neighbours } : {}),
   });
   const trainSeconds = (performance.now() - started) / 1000;
   const classifier = learnedClassifier(model, extractor);
@@ -145,6 +150,14 @@ export async function runRoutingBench(options: RoutingBenchOptions): Promise<Rou
   };
 }
 
+/** `--neighbours off` or `K:WEIGHT` (e.g. 50:0.3). */
+function neighbourOption(text: string): Partial<NeighbourOptions> | false {
+  if (text === "off") return false;
+  const [k, weight] = text.split(":").map(Number);
+  if (!Number.isInteger(k) || !(k! > 0) || !Number.isFinite(weight)) throw new Error("--neighbours takes off or K:WEIGHT");
+  return { k: k!, weight: weight! };
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -158,12 +171,13 @@ async function main() {
       "no-cache": { type: "boolean" },
       holdout: { type: "string" },
       seed: { type: "string" },
+      neighbours: { type: "string" },
     },
   });
   const features = values.features ?? "embedding";
   if (!values.train || !values.data || (features !== "embedding" && features !== "lexical") || (values.holdout && values.train !== values.data)) {
     console.error(
-      "usage: bench/routing.ts --train FILE --data FILE [--limit N] [--ratio 0.95] [--folds 5] [--features embedding|lexical] [--cache DIR | --no-cache] [--holdout 0.3 --seed 1 (same file as --train and --data)]",
+      "usage: bench/routing.ts --train FILE --data FILE [--limit N] [--ratio 0.95] [--folds 5] [--features embedding|lexical] [--cache DIR | --no-cache] [--holdout 0.3 --seed 1 (same file as --train and --data)] [--neighbours off|K:WEIGHT]",
     );
     process.exit(2);
   }
@@ -178,6 +192,7 @@ async function main() {
     cache: values["no-cache"] ? null : (values.cache ?? DEFAULT_CACHE_DIR),
     ...(values.ratio ? { ratio: Number(values.ratio) } : {}),
     ...(values.folds ? { folds: Number(values.folds) } : {}),
+    ...(values.neighbours ? { neighbours: neighbourOption(values.neighbours) } : {}),
   });
   console.log(JSON.stringify(result));
 }

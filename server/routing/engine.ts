@@ -190,7 +190,7 @@ function createClassifierStore(rt: Runtime, extractor: FeatureExtractor, options
       void track(
         (async () => {
           const count = await rt.state.incrBy(`routing:feedback:${orgId}:${policy}`, 1);
-          if (count % retrainEvery !== 0) return;
+          if (count % retrainStep(count, retrainEvery) !== 0) return;
           // One instance trains; the lock lapses if it dies mid-way.
           if (!(await rt.state.setIfAbsent(`routing:training:${orgId}:${policy}`, String(now()), 10 * 60_000))) return;
           try {
@@ -205,4 +205,13 @@ function createClassifierStore(rt: Runtime, extractor: FeatureExtractor, options
       while (background.size > 0) await Promise.allSettled([...background]);
     },
   };
+}
+
+/**
+ * Samples between two retrainings once `count` have been seen: `every` at first, then doubling each time the count
+ * doubles past 10 × `every`, so retraining follows ~5–10% growth of the data and its total cost stays a small multiple
+ * of one training on everything (a training with nearest neighbours compares every pair of rows).
+ */
+export function retrainStep(count: number, every: number): number {
+  return every * 2 ** Math.floor(Math.log2(Math.max(1, count / (10 * every))));
 }

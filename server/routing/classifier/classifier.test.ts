@@ -5,6 +5,7 @@ import { decodeCounts, encodeCounts, extractAll, hashedNgrams } from "./features
 import { heuristicClassifier, heuristicScore } from "./heuristic";
 import { deserializeModel, learnedClassifier, pickTier, serializeModel, trainLearned, type TrainingDocument } from "./learned";
 import { fitIdf, score, tfidf, trainLogistic } from "./logistic";
+import { outOfFoldNeighbours } from "./neighbours";
 
 const extractor = hashedNgrams(16);
 const extractor16 = () => hashedNgrams(16);
@@ -76,6 +77,50 @@ describe("dense features", () => {
     expect(gain).toBeGreaterThan(classifier.classifyFeatures(easy, 2).score);
     expect(gain).toBeLessThan(classifier.classifyFeatures(hard, 2).score);
   });
+
+  it("uses neighbour label rates where no linear model over the embedding separates the prompts, and stores them", async () => {
+    // XOR: the weak tier fails in two opposite quadrants, so no hyperplane through the vectors tells them apart.
+    const point = (i: number) => {
+      const a = i % 2 === 0 ? 1 : -1;
+      const b = Math.floor(i / 2) % 2 === 0 ? 1 : -1;
+      const jitter = ((i * 7919) % 101) / 500;
+      return { hard: a === b, dense: Float32Array.from([a + jitter, b - jitter, 0.3, 0]) };
+    };
+    const documents: TrainingDocument[] = Array.from({ length: 400 }, (_, i) => {
+      const { hard, dense } = point(i);
+      return { features: { ...extractor.extract(`question ${i % 7}`), dense }, labels: [hard ? 0 : 1, 1] };
+    });
+    const options = { tiers: 2, dimensions: extractor.dimensions, denseDimensions: 4, minQualityRatio: 0.95 };
+    const model = await trainLearned(documents, { ...options, neighbours: { k: 20, weight: 0.5 } });
+    const linear = await trainLearned(documents, { ...options, neighbours: false });
+    expect(linear.neighbours).toBeUndefined();
+    expect(model.neighbours!.count).toBe(400);
+    // Half the prompts are hard: with neighbours the cross-validated strong share is close to that, without it is not.
+    expect(model.metrics.tierShares[1]).toBeLessThan(0.6);
+    expect(linear.metrics.tierShares[1]).toBeGreaterThan(0.8);
+    const classifier = learnedClassifier(model, extractor);
+    const words = extractor.extract("question 1");
+    const hard = { ...words, dense: Float32Array.from([-1, -1, 0.3, 0]) };
+    const easy = { ...words, dense: Float32Array.from([1, -1, 0.3, 0]) };
+    expect(classifier.classifyFeatures(hard, 2).tier).toBe(1);
+    expect(classifier.classifyFeatures(easy, 2).tier).toBe(0);
+    const stored = serializeModel(model, "x");
+    expect(Buffer.from(stored.neighbours!.vectors, "base64").length).toBe(400 * 4); // int8
+    const restored = learnedClassifier(deserializeModel(JSON.parse(JSON.stringify(stored))), extractor);
+    expect(restored.classifyFeatures(hard, 2).score).toBeCloseTo(classifier.classifyFeatures(hard, 2).score, 5);
+    expect(restored.classifyFeatures(easy, 2).score).toBeCloseTo(classifier.classifyFeatures(easy, 2).score, 5);
+    // The cap on stored vectors: an evenly spaced subset.
+    const capped = await trainLearned(documents, { ...options, neighbours: { k: 20, weight: 0.5, maxStored: 100 } });
+    expect(capped.neighbours!.count).toBe(100);
+  });
+
+  it("finds cross-validation neighbours only among the other folds", async () => {
+    const dense = [[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9], [0.95, 0.05]].map((v) => Float32Array.from(v));
+    const near = await outOfFoldNeighbours(dense, [0, 0, 1, 1, 1], 2);
+    expect([...near[0]!]).toEqual([4, 3]);
+    expect([...near[4]!]).toEqual([0, 1]);
+    expect([...near[2]!]).toEqual([1, 0]);
+  });
 });
 
 describe("logistic regression", () => {
@@ -146,5 +191,17 @@ describe("heuristic classifier", () => {
     expect(heuristicClassifier().classify(easy, 2).tier).toBe(0);
     expect(heuristicClassifier([0]).classify(easy, 2).tier).toBe(1);
     expect(heuristicClassifier().classify(easy, 3).detail).toBeTruthy();
+  });
+});
+
+describe("retraining schedule", () => {
+  it("retrains every `every` samples at first, then at ~5–10% growth", async () => {
+    const { retrainStep } = await import("../engine");
+    const at = (limit: number) => Array.from({ length: limit }, (_, i) => i + 1).filter((n) => n % retrainStep(n, 50) === 0);
+    expect(at(1_000)).toEqual([50, 100, 150, 200, 250, 300, 350, 400, 450, 500, 550, 600, 650, 700, 750, 800, 850, 900, 950, 1000]);
+    const later = at(20_000).filter((n) => n > 1_000);
+    expect(later.slice(0, 3)).toEqual([1100, 1200, 1300]);
+    expect(later.length).toBeLessThan(60);
+    for (let i = 1; i < later.length; i++) expect((later[i]! - later[i - 1]!) / later[i - 1]!).toBeLessThanOrEqual(0.1);
   });
 });

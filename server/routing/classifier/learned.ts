@@ -2,8 +2,9 @@
  * The learned difficulty classifier of cascade policies, trained from outcome feedback (or, for evaluation, from a
  * labelled file). For every tier it fits P(good answer | prompt) — logistic regression over TF-IDF-weighted hashed
  * n-grams, blended (by logits) with one over the prompt's sentence embedding when the extractor provides it
- * (`embedding.ts`) — and routes a request to the cheapest tier whose predicted quality is within `threshold` of the top
- * tier's: start at tier i when p_top − p_i ≤ threshold. The threshold is chosen on the training data alone, by
+ * (`embedding.ts`), and then with the label rates of the prompt's nearest training prompts by embedding
+ * (`neighbours.ts`; out-of-fold neighbours in the cross-validation) — and routes a request to the cheapest tier
+ * whose predicted quality is within `threshold` of the top tier's: start at tier i when p_top − p_i ≤ threshold. The threshold is chosen on the training data alone, by
  * k-fold cross-validation: the out-of-fold predictions are routed at every candidate threshold, and the cheapest
  * one whose quality stays ≥ `minQualityRatio` × the top tier's quality wins.
  *
@@ -12,7 +13,8 @@
  */
 import type { RequestProfile } from "../profile";
 import type { FeatureExtractor, PromptFeatures } from "./features";
-import { fitIdf, mulberry32, score, tfidf, trainLogisticAsync, type LogisticModel, type LogisticOptions, type SparseRow } from "./logistic";
+import { fitIdf, mulberry32, score, sigmoid, tfidf, trainLogisticAsync, type LogisticModel, type LogisticOptions, type SparseRow } from "./logistic";
+import { baseRates, buildNeighbourSet, LEARNED_NEIGHBOURS, neighbourRates, outOfFoldNeighbours, ratesOf, type NeighbourOptions, type NeighbourSet } from "./neighbours";
 import type { Difficulty, DifficultyClassifier } from "./types";
 
 /** One prompt and what each tier scored on it (null: not observed). Scores are in [0, 1]. */
@@ -33,6 +35,8 @@ export interface TrainOptions {
   logistic?: Partial<LogisticOptions>;
   /** Settings of the dense model (when the documents carry dense vectors). */
   dense?: Partial<DenseOptions>;
+  /** The nearest-neighbour model over the dense vectors (`neighbours.ts`); false: without it. */
+  neighbours?: Partial<NeighbourOptions> | false;
 }
 
 export interface DenseOptions {
@@ -68,6 +72,8 @@ export interface LearnedModel {
   idf: Float32Array;
   /** One model per tier; null for a tier without labels (never chosen, except the top one as a last resort). */
   models: Array<LogisticModel | null>;
+  /** Training prompts' embeddings and labels for the neighbour rates (with dense vectors only). */
+  neighbours?: NeighbourSet;
   threshold: number;
   metrics: LearnedMetrics;
 }
@@ -89,6 +95,7 @@ export async function trainLearned(documents: readonly TrainingDocument[], optio
   const denseDimensions = options.denseDimensions ?? 0;
   const logistic = { ...LEARNED_LOGISTIC, ...options.logistic, denseDimensions: 0 };
   const dense = denseDimensions > 0 ? { ...LEARNED_DENSE, ...options.dense, dimensions: denseDimensions } : null;
+  const knn = dense && options.neighbours !== false ? { ...LEARNED_NEIGHBOURS, ...options.neighbours } : null;
   const labelled = Array.from({ length: tiers }, (_, t) => documents.filter((d) => d.labels[t] != null).length);
   if (labelled[0]! < MIN_LABELS || labelled[tiers - 1]! < MIN_LABELS) {
     throw new Error(`needs at least ${MIN_LABELS} labelled prompts on the cheapest and on the top tier (have ${labelled[0]} and ${labelled[tiers - 1]})`);
@@ -98,14 +105,23 @@ export async function trainLearned(documents: readonly TrainingDocument[], optio
   const random = mulberry32(options.seed ?? 7);
   const fold = documents.map(() => Math.floor(random() * folds));
   const oof = documents.map(() => new Array<number | null>(tiers).fill(null));
+  // Neighbours of a document among the other folds' (its fold's training part) — never itself or its own fold.
+  const near = knn && knn.weight > 0 ? await outOfFoldNeighbours(documents.map((d) => d.features.dense), fold, knn.k) : null;
+  const labelOf = (j: number, t: number) => documents[j]!.labels[t] ?? null;
   for (let f = 0; f < folds; f++) {
     const train = documents.filter((_, i) => fold[i] !== f);
     const test = documents.map((d, i) => ({ d, i })).filter(({ i }) => fold[i] === f);
     const fitted = await fitTiers(train, tiers, dimensions, logistic, dense);
-    for (const { d, i } of test) oof[i] = predictWith(fitted, d.features);
+    const base = baseRates(train.map((d) => d.labels), tiers);
+    for (const { d, i } of test) {
+      const rates = near && d.features.dense ? ratesOf(near[i]!, labelOf, base, knn!.prior) : null;
+      oof[i] = predictWith(fitted, d.features, rates, knn?.weight ?? 0);
+    }
   }
   const choice = chooseThreshold(documents, oof, tiers, options.minQualityRatio);
   const final = await fitTiers(documents, tiers, dimensions, logistic, dense);
+  const neighbours =
+    near && knn ? buildNeighbourSet(documents.map((d) => ({ ...(d.features.dense ? { dense: d.features.dense } : {}), labels: d.labels })), tiers, denseDimensions, knn) : null;
   return {
     extractor: "",
     dimensions,
@@ -114,6 +130,7 @@ export async function trainLearned(documents: readonly TrainingDocument[], optio
     tiers,
     idf: final.idf,
     models: final.models,
+    ...(neighbours ? { neighbours } : {}),
     threshold: choice.threshold,
     metrics: { documents: documents.length, labelled, ...choice },
   };
@@ -166,10 +183,23 @@ function blend(lexical: LogisticModel, semantic: LogisticModel, weight: number):
   return { weights, bias: (1 - weight) * lexical.bias + weight * semantic.bias, dense };
 }
 
-/** Predicted quality per tier from fitted models. */
-function predictWith(fitted: Pick<LearnedModel, "idf" | "models">, features: PromptFeatures): Array<number | null> {
+/**
+ * Predicted quality per tier from fitted models; with neighbour rates, blended by logits: (1 − w) × the linear
+ * model's + w × the rate's.
+ */
+function predictWith(fitted: Pick<LearnedModel, "idf" | "models">, features: PromptFeatures, rates: number[] | null = null, weight = 0): Array<number | null> {
   const row: SparseRow = tfidf(features, fitted.idf);
-  return fitted.models.map((m) => (m ? score(m, row) : null));
+  return fitted.models.map((m, t) => {
+    if (!m) return null;
+    const p = score(m, row);
+    if (!rates || weight <= 0) return p;
+    return sigmoid((1 - weight) * logit(p) + weight * logit(rates[t]!));
+  });
+}
+
+function logit(p: number): number {
+  const q = Math.min(1 - 1e-6, Math.max(1e-6, p));
+  return Math.log(q / (1 - q));
 }
 
 /** The cheapest tier allowed by the threshold, given per-tier predicted quality. */
@@ -223,7 +253,9 @@ function chooseThreshold(documents: readonly TrainingDocument[], oof: Array<Arra
 
 /** Predicted quality per tier for one prompt. */
 export function predictTiers(model: LearnedModel, features: PromptFeatures): Array<number | null> {
-  return predictWith(model, !features.dense && model.denseMean ? { ...features, dense: model.denseMean } : features);
+  // Neighbours need the prompt's own vector; without one, the linear models alone (the mean stands in for theirs).
+  const rates = model.neighbours && features.dense ? neighbourRates(model.neighbours, features.dense) : null;
+  return predictWith(model, !features.dense && model.denseMean ? { ...features, dense: model.denseMean } : features, rates, model.neighbours?.weight ?? 0);
 }
 
 function meanDense(documents: readonly TrainingDocument[], dimensions: number): Float32Array {
@@ -286,6 +318,8 @@ export interface StoredModel {
   idf: { indices: string; values: string };
   /** `dense`: base64 of the dense weights (float32 LE). */
   models: Array<{ bias: number; indices: string; values: string; dense?: string } | null>;
+  /** The neighbour set: `vectors` base64 of int8 (count × denseDimensions), `labels` and `base` of float32 LE. */
+  neighbours?: { count: number; vectors: string; labels: string; base: string; k: number; weight: number; prior: number };
   threshold: number;
   metrics: LearnedMetrics;
 }
@@ -304,8 +338,41 @@ export function serializeModel(model: LearnedModel, extractor: string): StoredMo
     models: model.models.map((m) =>
       m ? { bias: m.bias, ...sparse(m.weights, (v) => v !== 0), ...(m.dense ? { dense: base64Floats(m.dense) } : {}) } : null,
     ),
+    ...(model.neighbours
+      ? {
+          neighbours: {
+            count: model.neighbours.count,
+            vectors: Buffer.from(model.neighbours.vectors.buffer, model.neighbours.vectors.byteOffset, model.neighbours.vectors.byteLength).toString("base64"),
+            labels: base64Floats(model.neighbours.labels),
+            base: base64Floats(model.neighbours.base),
+            k: model.neighbours.k,
+            weight: model.neighbours.weight,
+            prior: model.neighbours.prior,
+          },
+        }
+      : {}),
     threshold: model.threshold,
     metrics: model.metrics,
+  };
+}
+
+function neighboursOf(stored: StoredModel): NeighbourSet | undefined {
+  const n = stored.neighbours;
+  if (!n) return undefined;
+  const dimensions = stored.denseDimensions ?? 0;
+  const b = Buffer.from(n.vectors, "base64");
+  const vectors = new Int8Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+  if (vectors.length !== n.count * dimensions) throw new Error("stored routing model is corrupt");
+  return {
+    dimensions,
+    tiers: stored.tiers,
+    count: n.count,
+    vectors,
+    labels: floatsOf(n.labels, n.count * stored.tiers),
+    base: floatsOf(n.base, stored.tiers),
+    k: n.k,
+    weight: n.weight,
+    prior: n.prior,
   };
 }
 
@@ -326,6 +393,7 @@ export function deserializeModel(stored: StoredModel): LearnedModel {
       if (!m.dense) return { weights, bias: m.bias };
       return { weights, bias: m.bias, dense: floatsOf(m.dense, stored.denseDimensions ?? 0) };
     }),
+    ...(stored.neighbours ? { neighbours: neighboursOf(stored) } : {}),
     threshold: stored.threshold,
     metrics: stored.metrics,
   };
