@@ -5,29 +5,14 @@ import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { JsonView } from "@/components/ui/json-view";
+import type { AttemptRecord } from "@/server/routing/execute";
+import type { RouteRecord } from "@/server/routing/explain";
 
 export type SendResult = RouterOutputs["playground"]["send"];
 
-/** The parts of the logged route JSON (server/routing/explain.ts RouteRecord) the page shows. */
-interface RouteView {
-  target?: string;
-  policy?: string | null;
-  policyVersion?: number;
-  strategy?: string;
-  rule?: string | null;
-  candidates?: Array<{ target: string; tier?: number; estimatedCostUsd: number | null; notes: string[] }>;
-  rejected?: Array<{ target: string; reasons: string[] }>;
-  skipped?: Array<{ target: string; reason: string }>;
-}
-
-interface AttemptView {
-  provider: string;
-  model: string;
-  status: number;
-  error?: string;
-  latencyMs: number;
-  reason?: string;
-}
+/** The logged route and attempts JSON (type-only imports: nothing of the server is bundled). */
+type RouteView = RouteRecord;
+type AttemptView = AttemptRecord;
 
 const CACHE_TONES: Record<string, "success" | "info" | "neutral" | "warning"> = { hit: "success", "semantic-hit": "success", shadow: "info", miss: "neutral", bypass: "warning" };
 
