@@ -19,16 +19,21 @@
  *                  question it answered) is wrong; everything else is right.
  * - routed    25%: mixed-difficulty prompts (../shared/data/routing/routellm-dev.jsonl) through a `cascade` policy
  *                  (GPT-4o mini → flagship) with the learned classifier. Quality from the labels: the model that
- *                  answered (the call row's model) was right or wrong on that prompt.
+ *                  answered was right or wrong on that prompt.
  * - long_ctx  20%: the same kind of prompts behind one long static system prompt (~4.1k tokens), same policy:
  *                  provider prompt caching (Anthropic cache_control breakpoints, OpenAI prompt_cache_key) on top of
  *                  routing.
- * - batch     15%: non-urgent jobs sent with `x-switchyard-defer` to a flagship-only policy: provider batch API at
- *                  batch prices. Same model, so quality is unchanged by construction (labels still scored).
- * The classifier is trained first, through the public API, on a training split disjoint from every replayed
- * prompt: each training prompt is sent once forced to the cheap tier and once to the strong tier, the label of the
- * tier that answered (read from the call row) is posted to POST /api/v1/feedback, then the policy is trained from
- * that feedback (`routingFor(rt).classifiers.train`).
+ * - batch     15%: non-urgent jobs of the same kind (another disjoint slice of the routing prompts) sent with
+ *                  `x-switchyard-defer` to the same cascade policy: the batch tier plans every line with the live
+ *                  planner (the same trained classifier picks its tier), then runs it through that tier's provider
+ *                  batch API at batch prices. Quality from the labels of the model that answered, as above.
+ * In every labelled segment the answering model is read from the call row's route (its final target).
+ * One policy (`assistant`) serves all three labelled segments, so they share one classifier and one feedback set
+ * (learned cascades are trained per policy, from that policy's feedback). It is trained first, through the public
+ * API, on a training split disjoint from every replayed prompt: each training prompt is sent once forced to the
+ * cheap tier and once to the strong tier, the label of the tier that answered (read from the call row) is posted to
+ * POST /api/v1/feedback, then the policy is trained from that feedback (`routingFor(rt).classifiers.train`). No
+ * replayed prompt's label is ever posted: the labels of replayed prompts are used only to score the answers.
  *
  * Prompt compression (issue #8's other lever) is switched on, lossless (`compression: {}`), on every policy when
  * the gateway's policy schema has the option (COMPRESSION_AVAILABLE); its savings column is summed with the others
@@ -238,7 +243,6 @@ function configDocument(simUrl: string, minSamples: number) {
         // Training only: the header sends a prompt to the strong tier so both tiers get labelled.
         escalate: [{ when: { headers: { [FORCE_STRONG_HEADER]: "^strong$" } }, minTier: 1 }],
       },
-      { name: "reports", targets: [flagship], reference: flagship, ...compression },
     ],
     cacheRules: [{ name: "support-answers", policy: "support-bot", exact: true, semantic: true, ttlSeconds: 86_400 }],
   };
@@ -420,7 +424,9 @@ async function replayRouted(s: Started, segment: "routed" | "long_ctx", rows: Ro
 async function replayBatch(s: Started, rows: RoutedRow[], progress: (line: string) => void): Promise<number> {
   const started = performance.now();
   await pool(rows, 4, async (row, i) => {
-    const reply = await post(s.app, s.keys.batch.key, "/chat/completions", { model: "reports", user: `batch-${i}`, messages: routedMessages(row.prompt) }, { "x-switchyard-defer": "3600" });
+    // The same cascade policy as the routed segments (and so the same trained classifier): the batch tier plans
+    // each deferred line with the live planner, then sends it through its tier's provider batch API.
+    const reply = await post(s.app, s.keys.batch.key, "/chat/completions", { model: "assistant", user: `batch-${i}`, messages: routedMessages(row.prompt) }, { "x-switchyard-defer": "3600" });
     if (reply.status !== 202) throw new Error(`deferred request: expected 202, got ${reply.status} ${JSON.stringify(reply.body).slice(0, 300)}`);
   });
   progress(`batch: ${rows.length} deferred requests accepted; waiting for the batch tier`);
@@ -590,7 +596,11 @@ export async function runSavingsReplay(options: SavingsOptions) {
           failed += 1;
           return;
         }
-        const flagship = call.model === FLAGSHIP.model;
+        // Which model answered: the final target of the row's route (a batch line's too), checked against its model.
+        const answered = (call.route as { target?: string } | null)?.target;
+        const flagship = answered === `${FLAGSHIP.provider}/${FLAGSHIP.model}`;
+        if (!flagship && answered !== `${CHEAP.provider}/${CHEAP.model}`) throw new Error(`${seg}-${i}: answered by ${answered ?? "no target"}`);
+        if (call.model !== (flagship ? FLAGSHIP.model : CHEAP.model)) throw new Error(`${seg}-${i}: route target ${answered} but model ${call.model}`);
         strong += Number(flagship);
         achieved += Number(flagship ? row.strong_correct : row.weak_correct);
       });
@@ -607,7 +617,13 @@ export async function runSavingsReplay(options: SavingsOptions) {
         ...(Object.keys(classifiers).length > 0 ? { routed_by: classifiers } : {}),
         failed_calls: failed,
         cached_input_token_share: round(cachedInput / Math.max(1, input)),
-        ...(seg === "batch" ? { batch_rows: rowsBySegment[seg].filter((r) => r.batch).length } : {}),
+        ...(seg === "batch"
+          ? {
+              batch_rows: rowsBySegment[seg].filter((r) => r.batch).length,
+              // Lines a provider batch API answered (billed at batch prices); the rest ran directly at list prices.
+              provider_batch_lines: rowsBySegment[seg].filter((r) => (r.route as { mode?: string } | null)?.mode === "provider-batch").length,
+            }
+          : {}),
       };
     }
 
@@ -642,6 +658,9 @@ export async function runSavingsReplay(options: SavingsOptions) {
     );
     const overall = moneyReport(total);
     const qualityRetained = round(totalQuality.achieved / totalQuality.baseline);
+    // The labelled prompts alone (every segment the cascade routes): pooling them with the support bot, whose answers
+    // are nearly all right, flatters the routing.
+    const labelled = (["routed", "long_ctx", "batch"] as const).reduce((q, seg) => ({ baseline: q.baseline + quality[seg].baseline, achieved: q.achieved + quality[seg].achieved }), { baseline: 0, achieved: 0 });
     const catalogPrices = (model: string) => {
       const p = org.catalog.get("simulator", model)!.prices;
       return { input: p.input, output: p.output, cache_read: p.cacheRead ?? null, cache_write: p.cacheWrite ?? null, batch_input: p.batchInput ?? null, batch_output: p.batchOutput ?? null };
@@ -650,6 +669,7 @@ export async function runSavingsReplay(options: SavingsOptions) {
     return {
       savings_pct: overall.savings_pct,
       quality_retained: qualityRetained,
+      cascade_quality: { right_answers: labelled.achieved, flagship_right_answers: labelled.baseline, retained: round(labelled.achieved / Math.max(1, labelled.baseline)) },
       target: { min_savings_pct: TARGET.minSavingsPct, min_quality_retained: TARGET.minQualityRetained },
       meets_target: overall.savings_pct >= TARGET.minSavingsPct && qualityRetained >= TARGET.minQualityRetained,
       baseline_usd: overall.baseline_usd,
@@ -678,6 +698,7 @@ export async function runSavingsReplay(options: SavingsOptions) {
       },
       seed: options.seed,
       seconds: round((performance.now() - started) / 1000, 1),
+      cpu_seconds: round(((cpu) => (cpu.user + cpu.system) / 1e6)(process.cpuUsage(cpu0)), 1),
     };
   } finally {
     await s.app.stop().catch(() => {});
@@ -696,7 +717,7 @@ const escapeXml = (text: string) => text.replace(/[<>&"]/g, (c) => ({ "<": "&lt;
 /** A horizontal bar chart: baseline vs actual cost per segment and in total, per 1,000 requests of the mix. */
 export function renderChart(report: SavingsReport): string {
   const perK = (usdAmount: number) => (usdAmount / report.samples.total) * 1000;
-  const labels: Record<Segment, string> = { support: "Support bot (response cache)", routed: "Mixed difficulty (cascade)", long_ctx: "Long system prompt (cascade + prompt cache)", batch: "Background jobs (batch tier)" };
+  const labels: Record<Segment, string> = { support: "Support bot (response cache)", routed: "Mixed difficulty (cascade)", long_ctx: "Long system prompt (cascade + prompt cache)", batch: "Background jobs (cascade + batch tier)" };
   const bars = [
     ...SEGMENTS.map((seg) => ({ label: `${labels[seg]} · ${Math.round(WEIGHTS[seg] * 100)}% of requests`, seg: report.segments[seg] as { baseline_usd: number; actual_usd: number; savings_pct: number; quality: { retained: number } } })),
     { label: "Whole workload", seg: { baseline_usd: report.baseline_usd, actual_usd: report.actual_usd, savings_pct: report.savings_pct, quality: { retained: report.quality_retained } } },

@@ -151,14 +151,7 @@ function createClassifierStore(rt: Runtime, extractor: FeatureExtractor, options
       orderBy: { createdAt: "desc" },
       take: maxRows,
     });
-    const documents: TrainingDocument[] = [];
-    for (const row of rows) {
-      const features = decodeCounts(row.features!, extractor.dimensions);
-      if (!features || row.tier === null || row.tier >= tiers) continue;
-      const labels = new Array<number | null>(tiers).fill(null);
-      labels[row.tier] = row.score;
-      documents.push({ features, labels });
-    }
+    const documents = feedbackDocuments(rows, tiers, (encoded) => decodeCounts(encoded, extractor.dimensions));
     const perTier = (t: number) => documents.filter((d) => d.labels[t] !== null).length;
     if (perTier(0) < document.classifier.minSamples || perTier(tiers - 1) < document.classifier.minSamples) return null;
     const model = await trainLearned(documents, {
@@ -214,4 +207,29 @@ function createClassifierStore(rt: Runtime, extractor: FeatureExtractor, options
  */
 export function retrainStep(count: number, every: number): number {
   return every * 2 ** Math.floor(Math.log2(Math.max(1, count / (10 * every))));
+}
+
+/**
+ * Training documents from feedback rows (newest first). Rows of the same prompt (identical features) become one
+ * document labelled on every tier that answered it — the newest label per tier — so the cross-validation sees both
+ * outcomes where they are known instead of imputing the missing one from a prediction.
+ */
+export function feedbackDocuments<F>(
+  rows: ReadonlyArray<{ tier: number | null; score: number; features: string | null }>,
+  tiers: number,
+  decode: (encoded: string) => F | null,
+): Array<{ features: F; labels: Array<number | null> }> {
+  const byPrompt = new Map<string, { features: F; labels: Array<number | null> }>();
+  for (const row of rows) {
+    if (row.features === null || row.tier === null || row.tier < 0 || row.tier >= tiers) continue;
+    let document = byPrompt.get(row.features);
+    if (!document) {
+      const features = decode(row.features);
+      if (!features) continue;
+      document = { features, labels: new Array<number | null>(tiers).fill(null) };
+      byPrompt.set(row.features, document);
+    }
+    document.labels[row.tier] ??= row.score;
+  }
+  return [...byPrompt.values()];
 }

@@ -205,3 +205,24 @@ describe("retraining schedule", () => {
     for (let i = 1; i < later.length; i++) expect((later[i]! - later[i - 1]!) / later[i - 1]!).toBeLessThanOrEqual(0.1);
   });
 });
+
+describe("feedback documents", () => {
+  it("merges rows of the same prompt into one document labelled on each tier, newest label first", async () => {
+    const { feedbackDocuments } = await import("../engine");
+    const rows = [
+      { tier: 1, score: 1, features: "A" },
+      { tier: 0, score: 0, features: "A" },
+      { tier: 0, score: 1, features: "A" }, // older than the row above: ignored
+      { tier: 0, score: 1, features: "B" },
+      { tier: 5, score: 1, features: "B" }, // no such tier
+      { tier: null, score: 1, features: "C" },
+      { tier: 0, score: 1, features: null },
+      { tier: 0, score: 1, features: "bad" },
+    ];
+    const docs = feedbackDocuments(rows, 2, (e) => (e === "bad" ? null : { id: e }));
+    expect(docs).toEqual([
+      { features: { id: "A" }, labels: [0, 1] },
+      { features: { id: "B" }, labels: [1, null] },
+    ]);
+  });
+});
