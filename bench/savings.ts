@@ -56,6 +56,7 @@ import { createLogger } from "../server/obs/log";
 import { quoteOf } from "../server/providers/simulator/compose";
 import { startSimulator, type Simulator } from "../server/providers/simulator";
 import { configureRouting, routingFor } from "../server/routing";
+import { mulberry32 } from "../server/routing/classifier/logistic";
 import { runningResponseCache } from "../server/cache/response-cache";
 import type { Runtime } from "../server/runtime";
 import { startSwitchyard, type Switchyard } from "../server/start";
@@ -101,17 +102,6 @@ export interface SavingsOptions {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = [...items];
