@@ -10,6 +10,7 @@
  * - `fallbacks`: separate chains for context-length-exceeded (longer-context models) and content-filter refusals;
  * - `parameters`: a max_tokens cap (also per task type), a default temperature, and params to drop per target;
  * - `compression`: prompt compression (lossless steps, and opt-in lossy history trimming).
+ * - `logging`: whether the call log stores the call's request and response bodies (off by default, redacted).
  * The gateway's planner (server/routing/plan.ts) reads these fields; `policyTargetRefs` lists every reference a
  * document makes, for editors and validators.
  */
@@ -220,6 +221,15 @@ export const compressionSchema = z.strictObject({
 });
 export type CompressionPolicy = z.infer<typeof compressionSchema>;
 
+/**
+ * What the call log keeps of a policy's calls. Absent (the default): metadata only. `bodies: true` also stores
+ * the request as the client sent it and the final response (server/gateway/bodies.ts), scrubbed of key-shaped
+ * strings and capped at 64 KiB each.
+ */
+export const loggingSchema = z.strictObject({
+  bodies: z.boolean().optional(),
+});
+
 const common = {
   targets: z.array(targetRef).min(1).max(32),
   /** The model the savings baseline is priced at (what the app would have used); defaults to the first target. */
@@ -231,6 +241,7 @@ const common = {
   fallbacks: fallbacksSchema.optional(),
   parameters: parametersSchema.optional(),
   compression: compressionSchema.optional(),
+  logging: loggingSchema.optional(),
 };
 
 /** `ordered`: the targets in order, falling back on retryable failures. */

@@ -13,6 +13,7 @@ import { readJsonBody } from "./body";
 import type { Gateway } from "./context";
 import { assembleChunks, responseToChunks } from "./assemble";
 import { toAppError } from "./errors";
+import { loggedRequestBody, logsBodies, redactBody } from "./bodies";
 import { scrubSecrets } from "../obs/log";
 import type { AdmissionTicket, CacheLookup, CachedAnswer, CallContext } from "./hooks";
 import { routeCall, type Plan, type Target } from "./resolve";
@@ -80,6 +81,9 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     if (plan.optimized) call.canonical = canonical = plan.optimized.request;
     record.policy = plan.policy?.name ?? null;
     record.route = routeRecord(plan, null);
+    // Bodies only when the policy opts in (issue #6): the client's request, scrubbed and capped (./bodies.ts).
+    const bodies = logsBodies(plan);
+    if (bodies) record.requestBody = loggedRequestBody(raw);
     const context: CallContext = { key, endpoint: surface.endpoint, canonical, plan, headers: request.headers, callId: record.id };
     // Budgets and rate limits apply before anything else, cache hits included.
     ticket = await gw.admission.admit(context);
@@ -88,6 +92,7 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     const extraHeaders = { ...ticket.headers, ...lookup.headers, "x-switchyard-cache": lookup.outcome };
 
     if (lookup.answer) {
+      if (bodies) record.responseBody = redactBody(lookup.answer.response);
       const served = await serveFromCache(surface, call, key, lookup.answer, plan, record, extraHeaders, started);
       await ticket.settle("0", ZERO_USAGE);
       ticket = null;
@@ -99,6 +104,7 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
       const response = await openStream(gw, ctx, call, surface.encoder(call, key), record, started, {
         ticket,
         headers: extraHeaders,
+        bodies,
         store: lookup.store ? (answer) => gw.cache.store(context, answer) : null,
       });
       ticket = null; // the stream settles it when it ends
@@ -135,6 +141,7 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     settle(record, target, plan, usage, reported === null, ctx.skipped, finishOf(result.choices));
     record.status = 200;
     record.upstreamId = result.id;
+    if (bodies) record.responseBody = redactBody(result);
     record.latencyMs = Math.round(performance.now() - started);
     await ticket.settle(record.costUsd ?? "0", usage);
     ticket = null;
@@ -255,6 +262,8 @@ async function openStream<Req>(
     headers: Record<string, string>;
     /** Stores the complete answer in the response cache; null when this call must not be stored. */
     store: ((answer: Omit<CachedAnswer, "outcome" | "similarity">) => Promise<void>) | null;
+    /** The policy logs bodies: the assembled answer (what was delivered) goes into the row. */
+    bodies: boolean;
   },
 ): Promise<Response> {
   const req = call.canonical;
@@ -316,6 +325,7 @@ async function openStream<Req>(
       latencyMs: Math.round(performance.now() - started),
       attempts: ctx.attempts,
     });
+    if (after.bodies) record.responseBody = redactBody(assembleChunks(seen));
     gw.rt.calls.write(record);
     void after.ticket.settle(record.costUsd ?? "0", usage);
     if (after.store && !outcome.partial) {
@@ -327,7 +337,7 @@ async function openStream<Req>(
   const emit = (chunks: ChatChunk[], controller: ReadableStreamDefaultController<Uint8Array>): number => {
     let sent = 0;
     for (const chunk of chunks) {
-      if (after.store) seen.push(chunk);
+      if (after.store || after.bodies) seen.push(chunk);
       for (const choice of chunk.choices) {
         delivered += (choice.delta.content ?? "") + (choice.delta.reasoning_content ?? "");
         if (choice.finish_reason && streamFinish !== "length") streamFinish = choice.finish_reason;

@@ -61,6 +61,15 @@ export function CallDetail({ id, onClose }: { id: string | null; onClose: () => 
                 <h3 className="mb-1 font-semibold text-slate-900">Attempts</h3>
                 <JsonView value={call.attempts ?? []} label="Attempts JSON" />
               </section>
+              {call.bodies ? (
+                <section aria-label="Bodies">
+                  <h3 className="mb-1 font-semibold text-slate-900">Request body</h3>
+                  <JsonView value={call.bodies.request ?? null} label="Request body JSON" />
+                  <h3 className="mb-1 mt-3 font-semibold text-slate-900">Response body</h3>
+                  <JsonView value={call.bodies.response ?? null} label="Response body JSON" />
+                  <p className="mt-1 text-xs text-slate-500">Stored because the policy logs bodies; key-shaped strings are redacted and each body is capped at 64 KiB.</p>
+                </section>
+              ) : null}
             </div>
           )}
         </QueryState>

@@ -1,7 +1,9 @@
 /**
  * The request log (Requests page): a filtered, keyset-paginated list of calls, newest first, and one call's detail
  * with its route decision and attempts. Developers see their own team's calls only (teamScope); a developer who
- * filters by another team gets FORBIDDEN. Request and response bodies are never returned here.
+ * filters by another team gets FORBIDDEN. Request and response bodies (stored only when the call's policy logs them)
+ * are returned by `get` only to roles that may read prompts: admins, and developers for their own team's calls —
+ * finance sees costs, never bodies (`bodies` is null for them).
  */
 import { callListInput, type CallFilters } from "@/lib/contracts/calls";
 import { byId } from "@/lib/contracts/common";
@@ -38,6 +40,14 @@ const CALL_SELECT = {
   streamed: true,
   batch: true,
 } as const satisfies Prisma.CallSelect;
+
+/**
+ * Whether the user may read prompt and response bodies of the calls they can see: admins, and developers (whose
+ * scope is already their own team's calls). Finance users read costs, not prompts.
+ */
+function readsBodies(user: SessionUser): boolean {
+  return user.role === "admin" || user.role === "developer";
+}
 
 const STATUS_RANGES = { "2xx": [200, 300], "4xx": [400, 500], "5xx": [500, 600] } as const;
 
@@ -107,8 +117,8 @@ export const callsRouter = router({
   /** One call with its route decision and attempts (JSON as logged). */
   get: memberProcedure.input(byId).query(async ({ ctx, input }) => {
     const db = ctx.rt.db.prisma;
-    const row = found(
-      await db.call.findFirst({ where: { id: input.id, ...teamScope(ctx.user) }, select: { ...CALL_SELECT, upstreamId: true, cacheWriteTokens: true, partial: true, estimated: true, route: true, attempts: true, savingsRoutingUsd: true, savingsCacheUsd: true, savingsPromptCacheUsd: true, savingsBatchUsd: true, savingsCapsUsd: true, savingsCompressionUsd: true } }),
+    const { requestBody, responseBody, ...row } = found(
+      await db.call.findFirst({ where: { id: input.id, ...teamScope(ctx.user) }, select: { ...CALL_SELECT, ...(readsBodies(ctx.user) ? { requestBody: true, responseBody: true } : {}), upstreamId: true, cacheWriteTokens: true, partial: true, estimated: true, route: true, attempts: true, savingsRoutingUsd: true, savingsCacheUsd: true, savingsPromptCacheUsd: true, savingsBatchUsd: true, savingsCapsUsd: true, savingsCompressionUsd: true } }),
       "call",
     );
     const names = await keyNames(db, ctx.user.orgId, row.apiKeyId ? [row.apiKeyId] : [], row.teamId ? [row.teamId] : []);
@@ -124,6 +134,8 @@ export const callsRouter = router({
       },
       route: row.route,
       attempts: row.attempts,
+      /** Null for finance, and for calls whose policy does not log bodies. */
+      bodies: readsBodies(ctx.user) && (requestBody != null || responseBody != null) ? { request: requestBody ?? null, response: responseBody ?? null } : null,
     };
   }),
 
