@@ -10,6 +10,7 @@ import { DialogFooter } from "@/components/ui/dialog";
 import { errorMessage, fieldErrorsOf } from "@/components/ui/errors";
 import { Field } from "@/components/ui/field";
 import { Checkbox, Input, Select } from "@/components/ui/input";
+import { TeamSelect } from "@/components/features/teams/team-select";
 
 type Budget = RouterOutputs["budgets"]["list"][number];
 
@@ -19,7 +20,6 @@ export const SCOPE_LABELS: Record<(typeof BUDGET_SCOPES)[number], string> = { or
 export function BudgetForm({ budget, onDone }: { budget?: Budget; onDone: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const teams = useQuery(trpc.teams.list.queryOptions());
   const keys = useQuery(trpc.apiKeys.list.queryOptions({}));
   const [scope, setScope] = useState<(typeof BUDGET_SCOPES)[number]>(budget?.scope ?? "team");
   const [teamId, setTeamId] = useState(budget?.teamId ?? "");
@@ -90,14 +90,7 @@ export function BudgetForm({ budget, onDone }: { budget?: Budget; onDone: () => 
         </Field>
         {scope === "team" || scope === "end_user" ? (
           <Field label="Team" error={err("teamId")} required={scope === "team"}>
-            <Select value={teamId} onChange={(e) => setTeamId(e.target.value)}>
-              <option value="">{scope === "team" ? "Choose a team" : "Any team"}</option>
-              {(teams.data ?? []).map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name}
-                </option>
-              ))}
-            </Select>
+            <TeamSelect value={teamId} onChange={(e) => setTeamId(e.target.value)} emptyLabel={scope === "team" ? "Choose a team" : "Any team"} />
           </Field>
         ) : null}
         {scope === "api_key" || scope === "end_user" ? (

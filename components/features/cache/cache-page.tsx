@@ -14,12 +14,12 @@ import { DataTable, type ColumnDef } from "@/components/ui/data-table";
 import { Dialog, DialogContent } from "@/components/ui/dialog";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Field } from "@/components/ui/field";
-import { Select } from "@/components/ui/input";
 import { PageHeader } from "@/components/ui/page-header";
 import { QueryState } from "@/components/ui/query-state";
 import { useToast } from "@/components/ui/toast";
 import { formatPercent, Stat } from "../analytics/stat";
 import { CacheRuleForm } from "./cache-rule-form";
+import { TeamSelect } from "@/components/features/teams/team-select";
 
 type Rule = RouterOutputs["cacheRules"]["list"][number];
 
@@ -37,7 +37,6 @@ export function CachePage() {
   const [purgeTeam, setPurgeTeam] = useState("");
   const rules = useQuery(trpc.cacheRules.list.queryOptions());
   const stats = useQuery(trpc.cacheRules.stats.queryOptions({ days: 7 }));
-  const teams = useQuery(trpc.teams.list.queryOptions());
   const remove = useMutation(trpc.cacheRules.delete.mutationOptions());
   const bump = useMutation(trpc.cacheRules.bumpNamespace.mutationOptions());
   const purge = useMutation(trpc.cacheRules.purge.mutationOptions());
@@ -127,14 +126,7 @@ export function CachePage() {
           </CardHeader>
           <div className="flex flex-wrap items-end gap-3 px-5 py-4">
             <Field label="Entries of">
-              <Select value={purgeTeam} onChange={(e) => setPurgeTeam(e.target.value)}>
-                <option value="">Every team</option>
-                {(teams.data ?? []).map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.name}
-                  </option>
-                ))}
-              </Select>
+              <TeamSelect value={purgeTeam} onChange={(e) => setPurgeTeam(e.target.value)} emptyLabel="Every team" />
             </Field>
             <ConfirmDialog
               title="Purge the cache?"

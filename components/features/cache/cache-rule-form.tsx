@@ -10,6 +10,7 @@ import { DialogFooter } from "@/components/ui/dialog";
 import { errorMessage } from "@/components/ui/errors";
 import { Field } from "@/components/ui/field";
 import { Checkbox, Input, Select } from "@/components/ui/input";
+import { TeamSelect } from "@/components/features/teams/team-select";
 
 type Rule = RouterOutputs["cacheRules"]["list"][number];
 
@@ -17,7 +18,6 @@ type Rule = RouterOutputs["cacheRules"]["list"][number];
 export function CacheRuleForm({ rule, onDone }: { rule?: Rule; onDone: () => void }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const teams = useQuery(trpc.teams.list.queryOptions());
   const policies = useQuery(trpc.policies.list.queryOptions());
   const [name, setName] = useState(rule?.name ?? "");
   const [teamId, setTeamId] = useState(rule?.teamId ?? "");
@@ -67,14 +67,7 @@ export function CacheRuleForm({ rule, onDone }: { rule?: Rule; onDone: () => voi
           <Input inputMode="numeric" value={ttl} onChange={(e) => setTtl(e.target.value)} />
         </Field>
         <Field label="Team" hint="Empty: every team" error={errors.teamId}>
-          <Select value={teamId} onChange={(e) => setTeamId(e.target.value)}>
-            <option value="">Every team</option>
-            {(teams.data ?? []).map((t) => (
-              <option key={t.id} value={t.id}>
-                {t.name}
-              </option>
-            ))}
-          </Select>
+          <TeamSelect value={teamId} onChange={(e) => setTeamId(e.target.value)} emptyLabel="Every team" />
         </Field>
         <Field label="Policy" hint="Empty: every policy" error={errors.policyId}>
           <Select value={policyId} onChange={(e) => setPolicyId(e.target.value)}>

@@ -10,7 +10,8 @@ import { CopyButton } from "@/components/ui/copy-button";
 import { DialogFooter } from "@/components/ui/dialog";
 import { errorMessage } from "@/components/ui/errors";
 import { Field } from "@/components/ui/field";
-import { Checkbox, Input, Select } from "@/components/ui/input";
+import { Checkbox, Input } from "@/components/ui/input";
+import { TeamSelect } from "@/components/features/teams/team-select";
 
 /** The key, once: copy it now. Nothing else keeps it (the server stores a hash). */
 function KeyOnce({ keyValue, name, onDone }: { keyValue: string; name: string; onDone: () => void }) {
@@ -87,14 +88,7 @@ export function CreateKeyForm({ onDone }: { onDone: () => void }) {
         <Input value={name} onChange={(e) => setName(e.target.value)} autoComplete="off" autoFocus />
       </Field>
       <Field label="Team" hint={user.role === "developer" ? "Developers create keys for their own team." : "Spend and budgets are counted per team."} error={errors.teamId} required>
-        <Select value={chosenTeam} onChange={(e) => setTeamId(e.target.value)} disabled={user.role === "developer"}>
-          <option value="">Choose a team…</option>
-          {(teams.data ?? []).map((t) => (
-            <option key={t.id} value={t.id}>
-              {t.name}
-            </option>
-          ))}
-        </Select>
+        <TeamSelect value={chosenTeam} onChange={(e) => setTeamId(e.target.value)} disabled={user.role === "developer"} emptyLabel="Choose a team…" />
       </Field>
       <Field label="Allowed models and policies" hint="Comma-separated; empty allows every model and policy of the team." error={errors.allowedModels}>
         <Input value={models} onChange={(e) => setModels(e.target.value)} placeholder="support-bot, gpt-4o-mini" className="font-mono" />

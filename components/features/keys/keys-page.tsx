@@ -14,11 +14,12 @@ import { DataTable, type ColumnDef } from "@/components/ui/data-table";
 import { Dialog, DialogContent } from "@/components/ui/dialog";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Field } from "@/components/ui/field";
-import { Checkbox, Select } from "@/components/ui/input";
+import { Checkbox } from "@/components/ui/input";
 import { PageHeader } from "@/components/ui/page-header";
 import { QueryState } from "@/components/ui/query-state";
 import { useToast } from "@/components/ui/toast";
 import { CreateKeyForm } from "./create-key-form";
+import { TeamSelect } from "@/components/features/teams/team-select";
 
 type ApiKey = RouterOutputs["apiKeys"]["list"][number];
 
@@ -37,7 +38,6 @@ export function KeysPage() {
   const [teamId, setTeamId] = useState("");
   const [includeRevoked, setIncludeRevoked] = useState(false);
   const [creating, setCreating] = useState(false);
-  const teams = useQuery(trpc.teams.list.queryOptions());
   const keys = useQuery(trpc.apiKeys.list.queryOptions({ ...(teamId ? { teamId } : {}), includeRevoked }));
   const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions());
 
@@ -132,14 +132,7 @@ export function KeysPage() {
         <div className="flex flex-wrap items-end gap-4 border-b border-slate-100 px-5 py-3">
           {user.role === "developer" ? null : (
             <Field label="Team" className="w-56">
-              <Select value={teamId} onChange={(e) => setTeamId(e.target.value)}>
-                <option value="">All teams</option>
-                {(teams.data ?? []).map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.name}
-                  </option>
-                ))}
-              </Select>
+              <TeamSelect value={teamId} onChange={(e) => setTeamId(e.target.value)} emptyLabel="All teams" />
             </Field>
           )}
           <Checkbox className="pb-2" label="Show revoked keys" checked={includeRevoked} onChange={(e) => setIncludeRevoked(e.target.checked)} />

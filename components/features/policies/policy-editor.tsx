@@ -20,6 +20,7 @@ import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { useToast } from "@/components/ui/toast";
 import { PolicySimulate } from "./policy-simulate";
 import { PolicyVersions } from "./policy-versions";
+import { TeamSelect } from "@/components/features/teams/team-select";
 
 type Policy = RouterOutputs["policies"]["get"];
 interface Target {
@@ -169,7 +170,6 @@ export function PolicyEditor({ policy }: { policy?: Policy }) {
   }, [policy?.version]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const providers = useQuery({ ...trpc.providers.list.queryOptions(), enabled: canEdit });
-  const teams = useQuery(trpc.teams.list.queryOptions());
   const checked = useDebounced(draft, 300);
   const validation = useQuery({ ...trpc.policies.validate.queryOptions({ document: checked }), enabled: jsonError === null });
 
@@ -387,14 +387,7 @@ export function PolicyEditor({ policy }: { policy?: Policy }) {
                 <Textarea value={description} onChange={(e) => setDescription(e.target.value)} readOnly={readOnly} rows={2} />
               </Field>
               <Field label="Available to">
-                <Select value={teamId} onChange={(e) => setTeamId(e.target.value)} disabled={readOnly}>
-                  <option value="">All teams</option>
-                  {(teams.data ?? []).map((t) => (
-                    <option key={t.id} value={t.id}>
-                      {t.name}
-                    </option>
-                  ))}
-                </Select>
+                <TeamSelect value={teamId} onChange={(e) => setTeamId(e.target.value)} disabled={readOnly} emptyLabel="All teams" />
               </Field>
               <Checkbox label="Enabled" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} disabled={readOnly} />
               {mutation.error ? <Alert tone="error">{errorMessage(mutation.error)}</Alert> : null}
