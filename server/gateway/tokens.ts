@@ -9,8 +9,36 @@ import type { ChatMessage } from "../providers/types";
 const PER_MESSAGE = 3;
 const PER_REQUEST = 3;
 
+/**
+ * One call counts the same long text several times (admission, the planner's profile, prefix affinity, the
+ * prompt-cache planner on each attempt), and consecutive calls share system prompts: long texts' counts are kept
+ * in a small LRU bounded by total characters.
+ */
+const MEMO_MIN_CHARS = 512;
+const MEMO_MAX_CHARS = 4_000_000;
+const memo = new Map<string, number>();
+let memoChars = 0;
+
 export function estimateTextTokens(text: string): number {
-  return text ? countTokens(text) : 0;
+  if (!text) return 0;
+  if (text.length < MEMO_MIN_CHARS) return countTokens(text);
+  const known = memo.get(text);
+  if (known !== undefined) {
+    memo.delete(text);
+    memo.set(text, known);
+    return known;
+  }
+  const count = countTokens(text);
+  if (text.length <= MEMO_MAX_CHARS / 8) {
+    memo.set(text, count);
+    memoChars += text.length;
+    for (const oldest of memo.keys()) {
+      if (memoChars <= MEMO_MAX_CHARS) break;
+      memo.delete(oldest);
+      memoChars -= oldest.length;
+    }
+  }
+  return count;
 }
 
 export function estimatePromptTokens(messages: ChatMessage[], tools?: unknown[]): number {
