@@ -14,7 +14,6 @@ import type { Gateway } from "./context";
 import { assembleChunks, responseToChunks } from "./assemble";
 import { toAppError } from "./errors";
 import { loggedRequestBody, logsBodies, redactBody } from "./bodies";
-import { scrubSecrets } from "../obs/log";
 import type { AdmissionTicket, CacheLookup, CachedAnswer, CallContext } from "./hooks";
 import { routeCall, type Plan, type Target } from "./resolve";
 import { routeHeaders as explainRoute, routeRecord, routingFor } from "../routing";
@@ -72,9 +71,8 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     assertNoForbiddenKeys(raw);
     const call = await surface.parse(raw, key);
     let canonical = call.canonical;
-    // Clients paste keys into the wrong field: the call log (dashboard, CSV exports) never stores one.
-    record.requestedModel = scrubSecrets(canonical.model);
-    record.endUser = canonical.user == null ? null : scrubSecrets(canonical.user);
+    record.requestedModel = canonical.model;
+    record.endUser = canonical.user ?? null;
     // Routing: the policy (or x-switchyard-policy), the request's `switchyard` overrides, live health.
     const plan = await routeCall(routingFor(gw.rt), gw.rt.snapshot.current(), key, { canonical, headers: request.headers, raw: call.request });
     // The policy's prompt compression and output cap (server/optimize): from here on, the request as it is sent.

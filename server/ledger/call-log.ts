@@ -11,7 +11,7 @@
 import { appendFileSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { Db } from "../db/client";
-import type { Logger } from "../obs/log";
+import { scrubSecrets, type Logger } from "../obs/log";
 import { insertCalls } from "./rollups";
 
 /** One call as logged. Money fields are decimal strings (USD) so no float ever touches them. */
@@ -181,6 +181,10 @@ export function createCallLogWriter(options: CallLogOptions): CallLogWriter {
 
   return {
     write(record) {
+      // Clients paste keys into the wrong field: whatever path logs the call, the row (dashboard, CSV exports)
+      // never stores one.
+      if (record.requestedModel) record.requestedModel = scrubSecrets(record.requestedModel);
+      if (record.endUser) record.endUser = scrubSecrets(record.endUser);
       if (closed) {
         spill([record]);
         return;
