@@ -131,6 +131,14 @@ test("create an API key, shown once, and call the gateway with the official open
   const client = new OpenAI({ baseURL: `${baseURL}/api/v1`, apiKey, maxRetries: 0 });
   const completion = await client.chat.completions.create({ model: "e2e-bot", messages: [{ role: "user", content: "hello from the browser test" }] });
   expect(completion.choices[0]?.message.content).toContain("Simulated reply");
+
+  // Pause the key from the list: the gateway answers 401 until it is enabled again.
+  await row.getByRole("button", { name: "Disable e2e-app" }).click();
+  await expect(row.getByText("Disabled", { exact: true })).toBeVisible();
+  await expect.poll(async () => client.chat.completions.create({ model: "e2e-bot", messages: [{ role: "user", content: "paused?" }] }).then(() => 200, (e: { status?: number }) => e.status), { timeout: 5_000 }).toBe(401);
+  await row.getByRole("button", { name: "Enable e2e-app" }).click();
+  await expect(row.getByText("Active", { exact: true })).toBeVisible();
+  await expect.poll(async () => client.chat.completions.create({ model: "e2e-bot", messages: [{ role: "user", content: "back?" }] }).then(() => 200, (e: { status?: number }) => e.status), { timeout: 5_000 }).toBe(200);
 });
 
 test("teams and users: two teams, a developer in each, a finance user", async ({ page }) => {

@@ -1,4 +1,4 @@
-/** Switchyard API keys: created for a team, shown once, listed by prefix, revoked. */
+/** Switchyard API keys: created for a team, shown once, listed by prefix, paused and resumed, revoked. */
 import { z } from "zod";
 import { id } from "./common";
 
@@ -19,3 +19,6 @@ export const apiKeyListInput = z.object({
   teamId: id.optional(),
   includeRevoked: z.boolean().default(false),
 });
+
+/** Pause (disabled: true) or resume a key. */
+export const apiKeySetDisabledInput = z.object({ id, disabled: z.boolean() });

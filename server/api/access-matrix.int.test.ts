@@ -40,6 +40,7 @@ const EXPECTED: Record<string, AccessLevel> = {
   "policies.delete": "admin",
   "apiKeys.list": "member",
   "apiKeys.create": "developer",
+  "apiKeys.setDisabled": "developer",
   "apiKeys.revoke": "developer",
   "teams.list": "member",
   "teams.create": "admin",

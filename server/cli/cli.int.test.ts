@@ -58,11 +58,20 @@ describe("the switchyard CLI as a process", () => {
     const listed = await run(["keys", "list"], { dataDir: dir });
     expect(listed.code, listed.stderr).toBe(0);
     const lines = listed.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^ID\s+PREFIX\s+NAME\s+TEAM\s+CREATED\s+EXPIRES\s+REVOKED$/);
+    expect(lines[0]).toMatch(/^ID\s+PREFIX\s+NAME\s+TEAM\s+CREATED\s+EXPIRES\s+DISABLED\s+REVOKED$/);
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toMatch(new RegExp(`^\\S+\\s+${prefix}\\s+ci pipeline\\s+default\\s+\\d{4}-\\d\\d-\\d\\dT\\S+Z\\s+-\\s+-$`));
+    expect(lines[1]).toMatch(new RegExp(`^\\S+\\s+${prefix}\\s+ci pipeline\\s+default\\s+\\d{4}-\\d\\d-\\d\\dT\\S+Z\\s+-\\s+-\\s+-$`));
     expect(listed.stdout + listed.stderr).not.toContain(key);
     expect(listed.stdout + listed.stderr).not.toContain(hashApiKey(key));
+
+    // Pause and resume: the DISABLED column follows.
+    const disabled = await run(["keys", "disable", prefix], { dataDir: dir });
+    expect(disabled.code, disabled.stderr).toBe(0);
+    expect(disabled.stderr).toMatch(new RegExp(`disabled API key ${prefix}`));
+    expect((await run(["keys", "list"], { dataDir: dir })).stdout.trimEnd().split("\n")[1]).toMatch(/Z\s+-\s+\d{4}-\d\d-\d\dT\S+Z\s+-$/);
+    const enabled = await run(["keys", "enable", prefix], { dataDir: dir });
+    expect(enabled.code, enabled.stderr).toBe(0);
+    expect(enabled.stderr).toMatch(new RegExp(`enabled API key ${prefix}`));
 
     const revoked = await run(["keys", "revoke", prefix], { dataDir: dir });
     expect(revoked.code, revoked.stderr).toBe(0);
@@ -75,6 +84,9 @@ describe("the switchyard CLI as a process", () => {
     const again = await run(["keys", "revoke", prefix], { dataDir: dir });
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/already revoked/);
+    const reenable = await run(["keys", "enable", prefix], { dataDir: dir });
+    expect(reenable.code).toBe(1);
+    expect(reenable.stderr).toMatch(/was revoked at .*; create a new one/);
     // A leaked key can be revoked by pasting it whole.
     const leaked = (await run(["keys", "create", "--name", "leaked"], { dataDir: dir })).stdout.trim();
     const byKey = await run(["keys", "revoke", leaked], { dataDir: dir });

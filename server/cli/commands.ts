@@ -54,9 +54,11 @@ Commands:
   keys create --name NAME [--team SLUG] [--models a,b] [--expires ISO-8601] [--allow-store]
       Create an API key. The key is printed once on stdout; details go to stderr.
   keys list
-      List API keys: id, prefix, name, team, created, expires, revoked.
+      List API keys: id, prefix, name, team, created, expires, disabled, revoked.
+  keys disable ID_OR_PREFIX | keys enable ID_OR_PREFIX
+      Pause an API key (its requests get 401) or resume it.
   keys revoke ID_OR_PREFIX
-      Revoke an API key by id, prefix (sy-XXXXXX) or the full key.
+      Revoke an API key by id, prefix (sy-XXXXXX) or the full key; final.
   users create --email EMAIL --role admin|developer|finance [--team SLUG] [--name NAME] [--password-env VAR]
       Create a user. The password is read from stdin (prompted on a terminal) unless --password-env
       names an environment variable holding it.
@@ -134,7 +136,7 @@ async function dispatch(argv: string[], io: CliIo): Promise<void> {
 type Handler = (args: string[], io: CliIo) => Promise<void>;
 
 const SUBCOMMANDS: Record<"keys" | "users" | "providers", Record<string, Handler>> = {
-  keys: { create: keysCreate, list: keysList, revoke: keysRevoke },
+  keys: { create: keysCreate, list: keysList, revoke: keysRevoke, disable: keysSetDisabled(true), enable: keysSetDisabled(false) },
   users: { create: usersCreate },
   providers: { list: providersList, add: providersAdd },
 };
@@ -329,25 +331,30 @@ async function keysList(args: string[], io: CliIo): Promise<void> {
     const keys = await session.db.prisma.apiKey.findMany({
       where: { orgId: session.orgId },
       orderBy: { createdAt: "asc" },
-      select: { id: true, prefix: true, name: true, createdAt: true, expiresAt: true, revokedAt: true, team: { select: { slug: true } } },
+      select: { id: true, prefix: true, name: true, createdAt: true, expiresAt: true, revokedAt: true, disabledAt: true, team: { select: { slug: true } } },
     });
-    const rows = [["ID", "PREFIX", "NAME", "TEAM", "CREATED", "EXPIRES", "REVOKED"]];
-    for (const k of keys) rows.push([k.id, k.prefix, k.name, k.team.slug, when(k.createdAt), when(k.expiresAt), when(k.revokedAt)]);
+    const rows = [["ID", "PREFIX", "NAME", "TEAM", "CREATED", "EXPIRES", "DISABLED", "REVOKED"]];
+    for (const k of keys) rows.push([k.id, k.prefix, k.name, k.team.slug, when(k.createdAt), when(k.expiresAt), when(k.disabledAt), when(k.revokedAt)]);
     io.stdout(table(rows));
   });
+}
+
+/** The one key `ref` names (id, prefix or the key itself) in the CLI's organization. */
+async function keyByRef(session: Session, ref: string, verb: string) {
+  const matches = await session.db.prisma.apiKey.findMany({
+    where: { orgId: session.orgId, OR: [{ id: ref }, { prefix: ref }, { hash: hashApiKey(ref) }] },
+    select: { id: true, prefix: true, name: true, revokedAt: true, disabledAt: true },
+  });
+  if (matches.length === 0) throw new CliError(`no API key has the id or prefix "${ref}"`);
+  if (matches.length > 1) throw new CliError(`"${ref}" matches ${matches.length} keys (${matches.map((k) => k.id).join(", ")}); ${verb} by id`);
+  return matches[0]!;
 }
 
 async function keysRevoke(args: string[], io: CliIo): Promise<void> {
   const { positionals } = parse(args, {}, 1);
   const ref = required(positionals[0], "ID_OR_PREFIX");
   await withDatabase(io, async (session) => {
-    const matches = await session.db.prisma.apiKey.findMany({
-      where: { orgId: session.orgId, OR: [{ id: ref }, { prefix: ref }, { hash: hashApiKey(ref) }] },
-      select: { id: true, prefix: true, name: true, revokedAt: true },
-    });
-    if (matches.length === 0) throw new CliError(`no API key has the id or prefix "${ref}"`);
-    if (matches.length > 1) throw new CliError(`"${ref}" matches ${matches.length} keys (${matches.map((k) => k.id).join(", ")}); revoke by id`);
-    const key = matches[0]!;
+    const key = await keyByRef(session, ref, "revoke");
     if (key.revokedAt) {
       io.stderr(`switchyard: API key ${key.prefix} ("${key.name}") was already revoked at ${when(key.revokedAt)}\n`);
       return;
@@ -356,6 +363,26 @@ async function keysRevoke(args: string[], io: CliIo): Promise<void> {
     await recordChange(session, "cli.keys.revoke", "apiKey", key.id, { prefix: key.prefix, revoked: true });
     io.stderr(`switchyard: revoked API key ${key.prefix} ("${key.name}", id ${key.id})\n`);
   });
+}
+
+/** `keys disable` / `keys enable`: pause a key (401 until enabled) or resume it; a revoked key stays revoked. */
+function keysSetDisabled(disabled: boolean) {
+  const verb = disabled ? "disable" : "enable";
+  return async (args: string[], io: CliIo): Promise<void> => {
+    const { positionals } = parse(args, {}, 1);
+    const ref = required(positionals[0], "ID_OR_PREFIX");
+    await withDatabase(io, async (session) => {
+      const key = await keyByRef(session, ref, verb);
+      if (key.revokedAt) throw new CliError(`API key ${key.prefix} ("${key.name}") was revoked at ${when(key.revokedAt)}; create a new one`);
+      if ((key.disabledAt !== null) === disabled) {
+        io.stderr(`switchyard: API key ${key.prefix} ("${key.name}") is already ${disabled ? "disabled" : "enabled"}\n`);
+        return;
+      }
+      await session.db.prisma.apiKey.update({ where: { id: key.id }, data: { disabledAt: disabled ? new Date() : null } });
+      await recordChange(session, `cli.keys.${verb}`, "apiKey", key.id, { prefix: key.prefix, disabled });
+      io.stderr(`switchyard: ${verb}d API key ${key.prefix} ("${key.name}", id ${key.id})\n`);
+    });
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
  * API-key authentication for the data plane: one hash-indexed read per key, cached in memory. The cache is
- * dropped whenever the config version changes (revocations bump it), so a revoked key stops working on every
- * instance within the snapshot refresh interval; expiry is checked on every request from the cached row.
+ * dropped whenever the config version changes (revoking or disabling a key, or disabling a user, bumps it), so such
+ * a key stops working on every instance within the snapshot refresh interval; expiry is checked on every request
+ * from the cached row. A key stops with its owner: disabling a user (someone who left) pauses the keys they created.
  */
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client";
@@ -24,7 +25,8 @@ export interface AuthContext {
 interface CachedKey {
   context: AuthContext;
   expiresAt: number | null;
-  revoked: boolean;
+  /** Why the key is refused whatever the time (revoked, disabled, owner disabled); null: it is not. */
+  refusal: string | null;
 }
 
 const UNKNOWN = Symbol("unknown");
@@ -53,6 +55,8 @@ export function createAuthenticator(db: Db, snapshot: SnapshotHolder<unknown>): 
         tpmLimit: true,
         expiresAt: true,
         revokedAt: true,
+        disabledAt: true,
+        owner: { select: { disabledAt: true } },
       },
     });
     if (!row) return UNKNOWN;
@@ -68,7 +72,13 @@ export function createAuthenticator(db: Db, snapshot: SnapshotHolder<unknown>): 
         tpmLimit: row.tpmLimit,
       },
       expiresAt: row.expiresAt?.getTime() ?? null,
-      revoked: row.revokedAt !== null,
+      refusal: row.revokedAt
+        ? "This API key has been revoked"
+        : row.disabledAt
+          ? "This API key is disabled"
+          : row.owner?.disabledAt
+            ? "This API key's owner is disabled"
+            : null,
     };
   };
 
@@ -86,7 +96,7 @@ export function createAuthenticator(db: Db, snapshot: SnapshotHolder<unknown>): 
         cache.set(hash, entry, entry === UNKNOWN ? { ttl: 2_000 } : {});
       }
       if (entry === UNKNOWN) throw new AppError(401, "invalid_api_key", "Invalid API key");
-      if (entry.revoked) throw new AppError(401, "invalid_api_key", "This API key has been revoked");
+      if (entry.refusal) throw new AppError(401, "invalid_api_key", entry.refusal);
       if (entry.expiresAt !== null && entry.expiresAt <= now) throw new AppError(401, "invalid_api_key", "This API key has expired");
       return entry.context;
     },

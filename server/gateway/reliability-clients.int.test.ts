@@ -84,7 +84,7 @@ describe("reliability: requests from clients", () => {
     });
   });
 
-  describe("case 2: revoked or expired key", () => {
+  describe("case 2: revoked, expired or disabled key", () => {
     it("refuses a revoked key within a few seconds, on its own (no manual snapshot refresh)", async () => {
       const created = await callerAs(app.rt, org.users.admin).apiKeys.create({ name: "to-revoke", teamId: tenant.teamId });
       const ask = () => post("/chat/completions", chatBody(), { authorization: `Bearer ${created.key}` });
@@ -103,6 +103,49 @@ describe("reliability: requests from clients", () => {
       const calls = sim.count();
       expect((await ask()).status).toBe(401);
       expect(sim.count()).toBe(calls);
+    });
+
+    it("refuses a disabled key within a few seconds and serves it again once enabled", async () => {
+      const admin = callerAs(app.rt, org.users.admin);
+      const created = await admin.apiKeys.create({ name: "to-pause", teamId: tenant.teamId });
+      const ask = () => post("/chat/completions", chatBody(), { authorization: `Bearer ${created.key}` });
+      expect((await ask()).status).toBe(200); // cached by the authenticator
+      await admin.apiKeys.setDisabled({ id: created.record.id, disabled: true });
+      let last: Response | null = null;
+      await waitUntil(async () => {
+        last = await ask();
+        return last.status === 401;
+      }, 5_000);
+      const body = await last!.json();
+      expect(body.error).toMatchObject({ code: "invalid_api_key", message: "This API key is disabled" });
+      const calls = sim.count();
+      expect((await post("/messages", anthropicBody(), { authorization: "", "x-api-key": created.key })).status).toBe(401);
+      expect(sim.count()).toBe(calls);
+      await admin.apiKeys.setDisabled({ id: created.record.id, disabled: false });
+      await waitUntil(async () => (await ask()).status === 200, 5_000);
+      // Revocation is final: a revoked key cannot be enabled.
+      await admin.apiKeys.revoke({ id: created.record.id });
+      await expect(admin.apiKeys.setDisabled({ id: created.record.id, disabled: false })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    });
+
+    it("refuses the keys of a disabled user, and serves them again when the user is enabled", async () => {
+      const developer = callerAs(app.rt, org.users.developerA);
+      const created = await developer.apiKeys.create({ name: "owned", teamId: org.teamA });
+      const ask = () => fetch(`${app.url}/api/v1/models`, { headers: { authorization: `Bearer ${created.key}` } });
+      expect((await ask()).status).toBe(200);
+      const admin = callerAs(app.rt, org.users.admin);
+      await admin.users.update({ id: org.users.developerA.id, disabled: true });
+      try {
+        let last: Response | null = null;
+        await waitUntil(async () => {
+          last = await ask();
+          return last.status === 401;
+        }, 5_000);
+        expect((await last!.json()).error).toMatchObject({ code: "invalid_api_key", message: "This API key's owner is disabled" });
+      } finally {
+        await admin.users.update({ id: org.users.developerA.id, disabled: false });
+      }
+      await waitUntil(async () => (await ask()).status === 200, 5_000);
     });
 
     it("refuses a key the moment it expires, even while it is cached", async () => {

@@ -25,6 +25,7 @@ type ApiKey = RouterOutputs["apiKeys"]["list"][number];
 
 function status(key: ApiKey): { label: string; tone: "success" | "danger" | "neutral" } {
   if (key.revokedAt) return { label: "Revoked", tone: "danger" };
+  if (key.disabledAt) return { label: "Disabled", tone: "neutral" };
   if (key.expiresAt && new Date(key.expiresAt).getTime() <= Date.now()) return { label: "Expired", tone: "neutral" };
   return { label: "Active", tone: "success" };
 }
@@ -40,6 +41,17 @@ export function KeysPage() {
   const [creating, setCreating] = useState(false);
   const keys = useQuery(trpc.apiKeys.list.queryOptions({ ...(teamId ? { teamId } : {}), includeRevoked }));
   const revoke = useMutation(trpc.apiKeys.revoke.mutationOptions());
+  const setDisabled = useMutation(trpc.apiKeys.setDisabled.mutationOptions());
+  const toggle = async (key: ApiKey) => {
+    const disabled = key.disabledAt === null;
+    try {
+      await setDisabled.mutateAsync({ id: key.id, disabled });
+      await queryClient.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() });
+      toast.success(disabled ? `Disabled ${key.name}: its requests now get 401` : `Enabled ${key.name}`);
+    } catch (error) {
+      toast.error(error instanceof Error ? error.message : "Could not change the key");
+    }
+  };
 
   const columns: ColumnDef<ApiKey, unknown>[] = [
     {
@@ -85,28 +97,35 @@ export function KeysPage() {
       enableSorting: false,
       cell: ({ row }) =>
         canWrite && !row.original.revokedAt ? (
-          <ConfirmDialog
-            title={`Revoke ${row.original.name}?`}
-            confirmLabel="Revoke key"
-            trigger={
-              <Button variant="ghost" size="sm" aria-label={`Revoke ${row.original.name}`}>
-                Revoke
+          <span className="inline-flex gap-1">
+            {row.original.kind === "playground" ? null : (
+              <Button variant="ghost" size="sm" aria-label={`${row.original.disabledAt ? "Enable" : "Disable"} ${row.original.name}`} disabled={setDisabled.isPending} onClick={() => void toggle(row.original)}>
+                {row.original.disabledAt ? "Enable" : "Disable"}
               </Button>
-            }
-            onConfirm={async () => {
-              await revoke.mutateAsync({ id: row.original.id });
-              await queryClient.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() });
-              toast.success(`Revoked ${row.original.name}`);
-            }}
-          >
-            {row.original.kind === "playground" ? (
-              <p>The Playground stops using this key; the owner&apos;s next send creates a new one.</p>
-            ) : (
-              <p>
-                Requests with <code className="font-mono">{row.original.prefix}…</code> fail with 401 within a second. This cannot be undone.
-              </p>
             )}
-          </ConfirmDialog>
+            <ConfirmDialog
+              title={`Revoke ${row.original.name}?`}
+              confirmLabel="Revoke key"
+              trigger={
+                <Button variant="ghost" size="sm" aria-label={`Revoke ${row.original.name}`}>
+                  Revoke
+                </Button>
+              }
+              onConfirm={async () => {
+                await revoke.mutateAsync({ id: row.original.id });
+                await queryClient.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() });
+                toast.success(`Revoked ${row.original.name}`);
+              }}
+            >
+              {row.original.kind === "playground" ? (
+                <p>The Playground stops using this key; the owner&apos;s next send creates a new one.</p>
+              ) : (
+                <p>
+                  Requests with <code className="font-mono">{row.original.prefix}…</code> fail with 401 within a second. This cannot be undone.
+                </p>
+              )}
+            </ConfirmDialog>
+          </span>
         ) : null,
     },
   ];

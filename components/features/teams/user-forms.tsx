@@ -119,7 +119,7 @@ export function EditUserForm({ user, teams, self, onDone }: { user: User; teams:
         <Input value={name} onChange={(e) => setName(e.target.value)} />
       </Field>
       <RoleAndTeam role={role} teamId={teamId} teams={teams} onRole={setRole} onTeam={setTeamId} errors={errors} lockRole={self} />
-      <Checkbox label="Disabled (cannot sign in; sessions end at their next request)" checked={disabled} onChange={(e) => setDisabled(e.target.checked)} disabled={self} />
+      <Checkbox label="Disabled (cannot sign in; sessions end at their next request; the API keys they created answer 401)" checked={disabled} onChange={(e) => setDisabled(e.target.checked)} disabled={self} />
       <DialogFooter>
         <Button type="submit" loading={update.isPending}>
           Save user

@@ -1,10 +1,10 @@
 /**
  * Switchyard API keys. A key is shown once, in the answer to `create`; afterwards only its prefix exists outside
- * the hash (explicit selects: `hash` is never read here). Developers list, create and revoke their own team's
- * keys only; admins any team's; finance reads the list (spend is reported per key).
+ * the hash (explicit selects: `hash` is never read here). Developers list, create, disable, enable and revoke
+ * their own team's keys only; admins any team's; finance reads the list (spend is reported per key).
  */
 import { TRPCError } from "@trpc/server";
-import { apiKeyCreateInput, apiKeyListInput } from "@/lib/contracts/api-keys";
+import { apiKeyCreateInput, apiKeyListInput, apiKeySetDisabledInput } from "@/lib/contracts/api-keys";
 import { byId } from "@/lib/contracts/common";
 import type { Prisma } from "../../db/generated/client";
 import { generateApiKey } from "../../keys/api-keys";
@@ -26,6 +26,7 @@ const KEY_SELECT = {
   kind: true,
   expiresAt: true,
   revokedAt: true,
+  disabledAt: true,
   lastUsedAt: true,
   createdAt: true,
   team: { select: { name: true, slug: true } },
@@ -45,6 +46,7 @@ function auditSnapshot(row: KeyRow) {
     tpmLimit: row.tpmLimit,
     expiresAt: row.expiresAt,
     revokedAt: row.revokedAt,
+    disabledAt: row.disabledAt,
   };
 }
 
@@ -91,6 +93,30 @@ export const apiKeysRouter = router({
       return created;
     });
     return { key, record };
+  }),
+
+  /**
+   * Pauses a key (requests answer 401 "This API key is disabled") or resumes it; like revocation, effective on
+   * every instance within the snapshot refresh interval. A revoked key stays revoked.
+   */
+  setDisabled: developerProcedure.input(apiKeySetDisabledInput).mutation(async ({ ctx, input }) => {
+    const db = ctx.rt.db.prisma;
+    const row = found(await db.apiKey.findFirst({ where: { id: input.id, ...teamScope(ctx.user) }, select: KEY_SELECT }), "API key");
+    if (row.revokedAt) throw new TRPCError({ code: "BAD_REQUEST", message: "This API key has been revoked; create a new one" });
+    if ((row.disabledAt !== null) === input.disabled) return row;
+    return db.$transaction(async (tx) => {
+      const next = await tx.apiKey.update({ where: { id: row.id }, data: { disabledAt: input.disabled ? new Date() : null }, select: KEY_SELECT });
+      await recordAudit(tx, {
+        orgId: ctx.user.orgId,
+        actorId: ctx.user.id,
+        action: input.disabled ? "apiKey.disable" : "apiKey.enable",
+        entity: "apiKey",
+        entityId: row.id,
+        before: auditSnapshot(row),
+        after: auditSnapshot(next),
+      });
+      return next;
+    });
   }),
 
   /** Revoked keys stop working on every instance within the snapshot refresh interval (this one at once). */
