@@ -192,6 +192,50 @@ describe("batch tier through the official openai SDK", () => {
     expect(row!.route).toMatchObject({ tier: 1, target: "sim-anthropic/sim-claude" });
   });
 
+  it("keeps a deferred request's routing headers (x-switchyard-policy, header conditions), but never its credentials", async () => {
+    await app.rt.db.prisma.policy.create({
+      data: {
+        orgId,
+        name: "by-app",
+        document: {
+          strategy: "conditional",
+          targets: [{ provider: "sim-openai", model: "sim-small" }],
+          rules: [{ when: { headers: { "x-app": "^nightly-report$" } }, targets: [{ provider: "sim-anthropic", model: "sim-claude" }] }],
+        },
+      },
+    });
+    await bumpConfigVersion(app.rt.db.prisma);
+    await app.rt.snapshot.refresh();
+    const defer = async (model: string, headers: Record<string, string>) => {
+      const accepted = await client.chat.completions
+        .create({ model, messages: [{ role: "user", content: "summarise the night" }] }, { headers: { "x-switchyard-defer": "3600", ...headers } })
+        .withResponse();
+      expect(accepted.response.status).toBe(202);
+      const done = await finished((accepted.data as unknown as OpenAI.Batches.Batch).id);
+      expect(done.status).toBe("completed");
+      const [row] = await callRows(done.id);
+      return row!;
+    };
+    // The header condition picks the flagship for this app only, as it would live.
+    expect((await defer("by-app", { "x-app": "nightly-report", "x-app-secret": "do-not-store-me" })).route).toMatchObject({ policy: "by-app", target: "sim-anthropic/sim-claude" });
+    expect((await defer("by-app", { "x-app": "other" })).route).toMatchObject({ policy: "by-app", target: "sim-openai/sim-small" });
+    // x-switchyard-policy overrides the body's model for a deferred request too.
+    expect((await defer("sim-openai/sim-small", { "x-switchyard-policy": "by-app", "x-app": "nightly-report" })).route).toMatchObject({ policy: "by-app", target: "sim-anthropic/sim-claude" });
+    // An unknown policy in the header is refused up front, not when the line runs.
+    const refused = await fetch(`${app.url}/api/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${client.apiKey}`, "content-type": "application/json", "x-switchyard-defer": "60", "x-switchyard-policy": "no-such-policy" },
+      body: JSON.stringify({ model: "sim-openai/sim-small", messages: [{ role: "user", content: "x" }] }),
+    });
+    expect(refused.status).toBe(404);
+    // What was stored: the routing headers, never the key or a secret-looking header.
+    const stored = JSON.stringify((await app.rt.db.prisma.batchItem.findMany({ where: { batch: { deferred: true } }, select: { headers: true } })).map((i) => i.headers));
+    expect(stored).toContain("nightly-report");
+    expect(stored).not.toContain(client.apiKey);
+    expect(stored).not.toContain("do-not-store-me");
+    expect(stored).not.toContain("authorization");
+  });
+
   it("applies the policy's prompt compression and output cap to batch lines, as to live calls", async () => {
     const messages = [
       { role: "system", content: "You are a terse assistant.   Answer   briefly.\n\n\n\nNever   use lists." },

@@ -2,7 +2,8 @@
  * Deferrable requests: a chat completion sent with `x-switchyard-defer: <deadline>` (an ISO 8601 instant, or
  * seconds from now) — or by an API key marked deferrable — is validated and planned like a live request, then
  * accepted with 202 and a batch object instead of an answer. The line waits a short grouping window so requests
- * arriving together share one provider batch, and is billed at batch prices. The client reads the result with
+ * arriving together share one provider batch, and is billed at batch prices. The headers routing reads
+ * (x-switchyard-policy, header conditions) are kept with the line, so it is planned as the live request would be. The client reads the result with
  * GET /batches/{id} and its output file, or receives it at `x-switchyard-webhook` (checked by the SSRF guard).
  */
 import { randomUUID } from "node:crypto";
@@ -11,7 +12,8 @@ import type { AuthContext } from "../gateway/auth";
 import { readJsonBody } from "../gateway/body";
 import type { Gateway } from "../gateway/context";
 import { AppError } from "../gateway/errors";
-import { resolvePlan } from "../gateway/resolve";
+import type { ChatRequest } from "../providers/types";
+import { prepareCall, storableHeaders } from "../routing/resolve";
 import { chatCompletionRequest } from "../gateway/schemas/chat";
 import { assertNoForbiddenKeys, parseOrThrow } from "../gateway/schemas/common";
 import { checkUrlSyntax } from "../providers/ssrf";
@@ -94,8 +96,10 @@ export async function deferChatRequest(gw: Gateway, request: Request, requestId:
     if (header === null) return null;
     throw new AppError(400, "invalid_value", `A deferred request cannot stream: remove 'stream' or the ${DEFER_HEADER} header`, { param: "stream" });
   }
-  // Unknown models and models the key may not use are refused now, not hours later.
-  resolvePlan(gw.rt.snapshot.current(), key, parsed.model);
+  // Unknown models and policies (x-switchyard-policy too), models the key may not use and invalid `switchyard`
+  // options are refused now, not hours later.
+  const { switchyard: _overrides, ...canonical } = parsed;
+  prepareCall(gw.rt.snapshot.current(), key, { canonical: canonical as ChatRequest, headers: request.headers, raw });
   const options = gw.rt.batch.options();
   const webhookUrl = request.headers.get(WEBHOOK_HEADER);
   if (webhookUrl !== null) {
@@ -106,7 +110,7 @@ export async function deferChatRequest(gw: Gateway, request: Request, requestId:
   const job = await createDeferredJob(
     gw.rt.db.prisma,
     { orgId: key.orgId, teamId: key.teamId, apiKeyId: key.apiKeyId },
-    { requestId, body: raw, deadline, notBefore: new Date(now + window), webhookUrl, callId: randomUUID() },
+    { requestId, body: raw, headers: storableHeaders(request.headers), deadline, notBefore: new Date(now + window), webhookUrl, callId: randomUUID() },
     new Date(now),
   );
   return Response.json(batchObject(job), { status: 202, headers: { "x-switchyard-batch-id": job.id, location: `/api/v1/batches/${job.id}` } });

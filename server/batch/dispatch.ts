@@ -30,7 +30,7 @@ export async function dispatch(ctx: WorkerContext, pool: DirectPool): Promise<vo
     where: { status: "pending", batch: { status: "in_progress" } },
     orderBy: [{ notBefore: "asc" }, { line: "asc" }],
     take: DISPATCH_LIMIT,
-    select: { id: true, batchId: true, callId: true, url: true, body: true, mode: true, notBefore: true, batch: { select: { orgId: true, teamId: true, apiKeyId: true } } },
+    select: { id: true, batchId: true, callId: true, url: true, body: true, headers: true, mode: true, notBefore: true, batch: { select: { orgId: true, teamId: true, apiKeyId: true } } },
   });
   if (items.length === 0) return;
   const keys = await loadKeys(ctx.db, items.map((i) => i.batch.apiKeyId), now);
@@ -47,7 +47,7 @@ export async function dispatch(ctx: WorkerContext, pool: DirectPool): Promise<vo
     try {
       if (!state.ok) throw state.error;
       line = validateLine(item.url as BatchEndpoint, item.body);
-      const planned = await planLine(routing, config, state.key, line, item.body);
+      const planned = await planLine(routing, config, state.key, line, item.body, item.headers);
       const target = planned.plan.targets[0]!;
       const capable = batchProtocol(target, line.kind);
       // A line that a provider batch could not run (mode "direct") never goes back to one.

@@ -62,12 +62,13 @@ export interface PlannedLine {
  * planner, so a cascade's classifier, capability constraints, cost ceilings, `switchyard` overrides in the body, and
  * the policy's prompt compression and output caps all apply per line — and only then are lines grouped by target.
  * Embeddings keep only the targets that produce embeddings (resolvePlan), as the live endpoint does.
- * `raw` is the line's body as submitted (its `switchyard` field holds per-request overrides).
+ * `raw` is the line's body as submitted (its `switchyard` field holds per-request overrides); `headers` the stored
+ * headers of a deferred request (BatchItem.headers).
  */
-export async function planLine(routing: RoutingEngine, config: GatewayConfig, key: AuthContext, line: LineRequest, raw: unknown): Promise<PlannedLine> {
+export async function planLine(routing: RoutingEngine, config: GatewayConfig, key: AuthContext, line: LineRequest, raw: unknown, headers: unknown = null): Promise<PlannedLine> {
   if (line.kind === "chat") {
-    // A line has no request headers of its own (a deferred request's are not kept): the body alone decides.
-    const plan = await routeCall(routing, config, key, { canonical: line.request, headers: new Headers(), raw });
+    // A deferred request's line carries the headers routing reads; an uploaded file's lines have none.
+    const plan = await routeCall(routing, config, key, { canonical: line.request, headers: lineHeaders(headers), raw });
     return { plan, line: plan.optimized ? { kind: "chat", request: plan.optimized.request } : line };
   }
   const plan = resolvePlan(config, key, line.request.model);
@@ -106,15 +107,29 @@ export function batchProtocol(target: Target, kind: LineRequest["kind"]): "opena
  * The plan of a line whose provider batch answered: planned again as at submission (the request sent is rebuilt
  * the same way); a line that no longer resolves (config changed meanwhile) gets a plan of the target it ran on.
  */
-export async function planOrTarget(routing: RoutingEngine, config: GatewayConfig, key: AuthContext | null, line: LineRequest, raw: unknown, target: Target): Promise<PlannedLine> {
+export async function planOrTarget(
+  routing: RoutingEngine,
+  config: GatewayConfig,
+  key: AuthContext | null,
+  line: { request: LineRequest; raw: unknown; headers: unknown },
+  target: Target,
+): Promise<PlannedLine> {
   if (key) {
     try {
-      return await planLine(routing, config, key, line, raw);
+      return await planLine(routing, config, key, line.request, line.raw, line.headers);
     } catch {
       // fall through: the line ran on `target` whatever the configuration says now
     }
   }
-  return { plan: { requested: line.request.model, policy: null, targets: [target], reference: target, dropParams: new Set() }, line };
+  return { plan: { requested: line.request.request.model, policy: null, targets: [target], reference: target, dropParams: new Set() }, line: line.request };
+}
+
+/** Stored headers (a JSON object of strings) as Headers; anything else as none. */
+function lineHeaders(stored: unknown): Headers {
+  const headers = new Headers();
+  if (typeof stored !== "object" || stored === null || Array.isArray(stored)) return headers;
+  for (const [name, value] of Object.entries(stored)) if (typeof value === "string") headers.set(name, value);
+  return headers;
 }
 
 export function chatText(response: ChatResponse): string {

@@ -212,7 +212,7 @@ function resultOf(callId: string, { line, plan }: PlannedLine, target: Target, o
 async function applyResults(ctx: WorkerContext, pb: ProviderBatchRow, target: Target, results: Map<string, LineOutcome>): Promise<void> {
   const items = await ctx.db.batchItem.findMany({
     where: { providerBatchId: pb.id },
-    select: { id: true, batchId: true, callId: true, url: true, body: true, status: true, batch: { select: { orgId: true, teamId: true, apiKeyId: true } } },
+    select: { id: true, batchId: true, callId: true, url: true, body: true, headers: true, status: true, batch: { select: { orgId: true, teamId: true, apiKeyId: true } } },
   });
   const keys = await loadKeys(ctx.db, items.map((i) => i.batch.apiKeyId));
   const config = ctx.gw.rt.snapshot.current();
@@ -235,7 +235,7 @@ async function applyResults(ctx: WorkerContext, pb: ProviderBatchRow, target: Ta
     if (item.status !== "queued" && !(outcome?.kind === "response" && outcome.status >= 200 && outcome.status < 300)) continue;
     // A line cancelled or expired while the provider ran it keeps that answer (finishLine moves only queued
     // lines), but what it cost is logged.
-    const planned = await planOrTarget(routing, config, state?.ok ? state.key : null, line, item.body, target);
+    const planned = await planOrTarget(routing, config, state?.ok ? state.key : null, { request: line, raw: item.body, headers: item.headers }, target);
     await finishLine(ctx, p, resultOf(item.callId, planned, target, outcome as Extract<LineOutcome, { kind: "response" }>), "queued", planned.plan);
   }
   if (unrun.length > 0) {

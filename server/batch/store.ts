@@ -164,7 +164,7 @@ export async function requestCancel(db: Db, scope: Scope, id: string, now = new 
 export async function createDeferredJob(
   db: Db,
   scope: Scope,
-  input: { requestId: string; body: unknown; deadline: Date; notBefore: Date; webhookUrl: string | null; callId: string },
+  input: { requestId: string; body: unknown; headers: Record<string, string>; deadline: Date; notBefore: Date; webhookUrl: string | null; callId: string },
   now = new Date(),
 ) {
   const line = JSON.stringify({ custom_id: input.requestId, method: "POST", url: "/v1/chat/completions", body: input.body });
@@ -196,6 +196,7 @@ export async function createDeferredJob(
             customId: input.requestId,
             url: "/v1/chat/completions",
             body: input.body as object,
+            headers: input.headers,
             notBefore: input.notBefore,
             callId: input.callId,
           },

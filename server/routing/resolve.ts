@@ -79,6 +79,23 @@ export interface RoutingServices {
 const OPEN_MODEL_KINDS = new Set(["ollama", "vllm", "openai-compatible"]);
 /** Headers conditions never see (credentials). */
 const HIDDEN_HEADERS = new Set(["authorization", "x-api-key", "x-goog-api-key", "cookie", "proxy-authorization"]);
+/** Headers that describe the connection or the body's bytes, not the request: never worth storing. */
+const TRANSPORT_HEADERS = new Set(["host", "connection", "content-length", "content-type", "transfer-encoding", "accept", "accept-encoding", "keep-alive", "user-agent"]);
+/** Names that suggest a credential, whatever the header: never stored. */
+const SECRET_NAME = /key|token|secret|auth|cookie|passw|signature|session/i;
+
+/**
+ * The headers of a request worth keeping for planning it later (a deferred request's batch line): what routing
+ * reads, without credentials or transport headers.
+ */
+export function storableHeaders(headers: Headers): Record<string, string> {
+  const kept: Record<string, string> = {};
+  headers.forEach((value, name) => {
+    if (HIDDEN_HEADERS.has(name) || TRANSPORT_HEADERS.has(name) || SECRET_NAME.test(name)) return;
+    kept[name] = value;
+  });
+  return kept;
+}
 
 type Named = { policy: PolicyConfig; target?: never } | { target: Target; policy?: never };
 
