@@ -6,7 +6,7 @@
  * Keys are structured `<org>/<team>/<key scope>/<rule>:<generation>/<namespace>/<hash>` so a purge by organization,
  * team or rule can find its entries by prefix (Redis SCAN with MATCH) without reading unrelated ones.
  */
-import { Redis } from "ioredis";
+import { loadRedis } from "../state/ioredis";
 import { LRUCache } from "lru-cache";
 import type { CachedAnswer } from "../gateway/hooks";
 
@@ -110,7 +110,8 @@ export function createMemoryExactStore(options: { maxBytes?: number; now?: () =>
  */
 export async function createRedisExactStore(url: string, options: { prefix?: string } = {}): Promise<ExactStore> {
   const prefix = options.prefix ?? "sy:rc:";
-  const redis = new Redis(url, {
+  const RedisClient = await loadRedis();
+  const redis = new RedisClient(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,

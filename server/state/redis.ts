@@ -1,4 +1,5 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { loadRedis } from "./ioredis";
 import { windowSlotTtlMs, type ReserveOutcome, type StateStore, type WindowOutcome } from "./store";
 
 /*
@@ -160,7 +161,8 @@ const ttlArg = (ttlMs?: number) => (ttlMs && ttlMs > 0 ? String(Math.ceil(ttlMs)
 
 /** Shared store for several instances. Commands fail fast (no offline queue) so callers can fail closed. */
 export async function createRedisStore(url: string, options: { prefix?: string } = {}): Promise<StateStore> {
-  const client = new Redis(url, {
+  const RedisClient = await loadRedis();
+  const client = new RedisClient(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
