@@ -167,9 +167,10 @@ export async function withFallback<T>(
     let waited = 0;
     for (let n = 1; n <= retry.maxAttempts; n++) {
       const budget = pending().length > 0 ? (options.stream ? deadlines.ttftMs : deadlines.totalMs) : null;
-      const controller = new AbortController();
-      const timer = budget !== null ? setTimeout(() => controller.abort(new BudgetExceeded()), budget) : null;
-      const signal = AbortSignal.any([ctx.signal, controller.signal]);
+      // Without a budget the attempt's signal is the client's own: AbortSignal.any costs ~10 µs per call on Node 20.
+      const controller = budget !== null ? new AbortController() : null;
+      const timer = controller ? setTimeout(() => controller.abort(new BudgetExceeded()), budget!) : null;
+      const signal = controller ? AbortSignal.any([ctx.signal, controller.signal]) : ctx.signal;
       const end = health?.begin(id);
       const started = performance.now();
       const record: AttemptRecord = { provider: target.provider.name, model: target.modelId, status: 0, latencyMs: 0, reason: n === 1 ? why : "retry" };
@@ -196,7 +197,7 @@ export async function withFallback<T>(
         if (raw instanceof TransportError && raw.kind === "ssrf_blocked") {
           throw new AppError(502, "provider_blocked", `Provider '${target.provider.name}' resolves to an address that is not allowed`);
         }
-        const overBudget = controller.signal.aborted && controller.signal.reason instanceof BudgetExceeded;
+        const overBudget = controller !== null && controller.signal.aborted && controller.signal.reason instanceof BudgetExceeded;
         error = overBudget
           ? new UpstreamError("timeout", `provider '${target.provider.name}' exceeded the latency budget of ${budget}ms`, { status: 0 })
           : raw instanceof TransportError
