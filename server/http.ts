@@ -6,6 +6,7 @@ import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import type { Handler } from "./gateway/handler";
+import { encodedBody } from "./gateway/json-response";
 import { handleOps } from "./obs/ops";
 import type { Runtime } from "./runtime";
 
@@ -157,22 +158,24 @@ function isOpsPath(pathname: string): boolean {
  * chunked bodies stream through Readable.toWeb so the handler can refuse them without buffering.
  */
 function toWebRequest(req: IncomingMessage, requestId: string, signal: AbortSignal, maxBodyBytes: number): Request {
-  const headers = new Headers();
-  const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
-  headers.set("x-request-id", requestId);
   const method = req.method ?? "GET";
   const hasBody = method !== "GET" && method !== "HEAD";
   const declared = Number(req.headers["content-length"] ?? NaN);
   const small = Number.isFinite(declared) && declared <= maxBodyBytes;
-  return new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
+  const request = new Request(`http://${req.headers.host ?? "localhost"}${req.url ?? "/"}`, {
     method,
-    headers,
     body: !hasBody ? undefined : small ? bufferedBody(req) : (Readable.toWeb(req) as ReadableStream<Uint8Array>),
     signal,
     // @ts-expect-error -- Node's fetch requires duplex for streamed bodies; the DOM typings lack it.
     duplex: "half",
   });
+  // Appended to the request's own headers: a Headers passed in `init` would be copied (and re-validated) entry by
+  // entry. A stream body adds no default Content-Type, so the result is the same.
+  const headers = request.headers;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) headers.append(raw[i]!, raw[i + 1]!);
+  headers.set("x-request-id", requestId);
+  return request;
 }
 
 /** One chunk holding the whole (small, declared-length) body, read when the handler first pulls. */
@@ -206,7 +209,7 @@ async function sendWebResponse(res: ServerResponse, response: Response): Promise
   }
   // Complete bodies (JSON answers) go out in one write with a length; only event streams are piped.
   if (!(headers["content-type"] as string | undefined)?.startsWith("text/event-stream")) {
-    const body = Buffer.from(await response.arrayBuffer());
+    const body = encodedBody(response) ?? Buffer.from(await response.arrayBuffer());
     headers["content-length"] = String(body.length);
     res.writeHead(response.status, headers);
     res.end(body);

@@ -27,8 +27,25 @@ const MAX_EXPONENT = 60;
  * @throws RangeError when the value is not a finite decimal.
  */
 export function parseDecimal(value: DecimalLike): bigint {
-  const text =
-    typeof value === "string" ? value.trim() : typeof value === "number" ? numberText(value) : value.toFixed();
+  if (typeof value !== "string") return parseText(typeof value === "number" ? numberText(value) : value.toFixed());
+  // Every priced call parses the same few catalog prices, several times each: remember short ones (bigints are
+  // immutable; failures are not cached, so they throw every time; the bounds keep client-sent strings from
+  // growing the map).
+  if (value.length > MAX_REMEMBERED_LENGTH) return parseText(value.trim());
+  let units = remembered.get(value);
+  if (units === undefined) {
+    units = parseText(value.trim());
+    if (remembered.size >= MAX_REMEMBERED) remembered.clear();
+    remembered.set(value, units);
+  }
+  return units;
+}
+
+const MAX_REMEMBERED = 4_096;
+const MAX_REMEMBERED_LENGTH = 40;
+const remembered = new Map<string, bigint>();
+
+function parseText(text: string): bigint {
   const match = DECIMAL_RE.exec(text);
   const [, sign, whole = "", fraction = "", exponentText] = match ?? [];
   if (!match || whole.length + fraction.length === 0) {

@@ -5,6 +5,9 @@
  */
 import { AppError } from "./errors";
 
+/** Shared: a non-streaming decode keeps no state between calls (and, like before, drops a leading BOM). */
+const utf8 = new TextDecoder("utf-8", { fatal: false });
+
 export async function readJsonBody(request: Request, maxBytes: number): Promise<unknown> {
   const type = (request.headers.get("content-type") ?? "").split(";", 1)[0]!.trim().toLowerCase();
   if (type !== "application/json" && !type.endsWith("+json")) {
@@ -34,7 +37,7 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
     chunks.push(value);
   }
   if (size === 0) throw new AppError(400, "invalid_json", "The request body is empty; expected a JSON object");
-  const text = new TextDecoder("utf-8", { fatal: false }).decode(Buffer.concat(chunks, size));
+  const text = utf8.decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
   try {
     return JSON.parse(text);
   } catch (error) {

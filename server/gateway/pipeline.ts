@@ -13,6 +13,7 @@ import { readJsonBody } from "./body";
 import type { Gateway } from "./context";
 import { assembleChunks, responseToChunks } from "./assemble";
 import { toAppError } from "./errors";
+import { jsonResponse } from "./json-response";
 import { loggedRequestBody, logsBodies, redactBody } from "./bodies";
 import type { AdmissionTicket, CacheLookup, CachedAnswer, CallContext } from "./hooks";
 import { routeCall, type Plan, type Target } from "./resolve";
@@ -145,7 +146,7 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     ticket = null;
     if (lookup.store) await gw.cache.store(context, { response: result, usage, originalCostUsd: record.costUsd ?? "0" });
     const body = await surface.render(result, usage, call, key);
-    return Response.json(body, { headers: { ...routeHeaders(plan, target, attempts, record.costUsd), ...extraHeaders } });
+    return jsonResponse(body, { headers: { ...routeHeaders(plan, target, attempts, record.costUsd), ...extraHeaders } });
   } catch (error) {
     await ticket?.release();
     const appError = toAppError(error);
@@ -186,7 +187,7 @@ async function serveFromCache<Req>(
     ...priceCacheHit(answer.usage, plan.reference, plan.optimized?.compression?.tokensSaved),
   });
   if (!call.stream) {
-    return Response.json(await surface.render(answer.response, answer.usage, call, key), { headers: { ...headers, "x-switchyard-cost-usd": "0" } });
+    return jsonResponse(await surface.render(answer.response, answer.usage, call, key), { headers: { ...headers, "x-switchyard-cost-usd": "0" } });
   }
   const frames = surface.encoder(call, key);
   const chunks = answer.chunks ?? responseToChunks(answer.response);
