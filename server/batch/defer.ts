@@ -3,8 +3,9 @@
  * seconds from now) — or by an API key marked deferrable — is validated and planned like a live request, then
  * accepted with 202 and a batch object instead of an answer. The line waits a short grouping window so requests
  * arriving together share one provider batch, and is billed at batch prices. The headers routing reads
- * (x-switchyard-policy, header conditions) are kept with the line, so it is planned as the live request would be. The client reads the result with
- * GET /batches/{id} and its output file, or receives it at `x-switchyard-webhook` (checked by the SSRF guard).
+ * (x-switchyard-policy, header conditions) are kept with the line, so it is planned as the live request would be.
+ * The client reads the result with GET /batches/{id} and its output file, or receives it at `x-switchyard-webhook`
+ * (checked by the SSRF guard).
  */
 import { randomUUID } from "node:crypto";
 import { LRUCache } from "lru-cache";

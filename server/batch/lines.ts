@@ -27,13 +27,28 @@ export type KeyState = { ok: true; key: AuthContext } | { ok: false; error: AppE
 export async function loadKeys(db: Db, ids: string[], now = Date.now()): Promise<Map<string, KeyState>> {
   const rows = await db.apiKey.findMany({
     where: { id: { in: [...new Set(ids)] } },
-    select: { id: true, orgId: true, teamId: true, ownerId: true, allowedModels: true, allowStore: true, rpmLimit: true, tpmLimit: true, expiresAt: true, revokedAt: true },
+    select: {
+      id: true,
+      orgId: true,
+      teamId: true,
+      ownerId: true,
+      allowedModels: true,
+      allowStore: true,
+      rpmLimit: true,
+      tpmLimit: true,
+      expiresAt: true,
+      revokedAt: true,
+      disabledAt: true,
+      owner: { select: { disabledAt: true } },
+    },
   });
   const out = new Map<string, KeyState>();
   for (const id of ids) out.set(id, { ok: false, error: new AppError(401, "invalid_api_key", "The API key that created this batch no longer exists") });
   for (const row of rows) {
     if (row.revokedAt) out.set(row.id, { ok: false, error: new AppError(401, "invalid_api_key", "The API key that created this batch has been revoked") });
     else if (row.expiresAt && row.expiresAt.getTime() <= now) out.set(row.id, { ok: false, error: new AppError(401, "invalid_api_key", "The API key that created this batch has expired") });
+    else if (row.disabledAt) out.set(row.id, { ok: false, error: new AppError(401, "invalid_api_key", "The API key that created this batch is disabled") });
+    else if (row.owner?.disabledAt) out.set(row.id, { ok: false, error: new AppError(401, "invalid_api_key", "The owner of the API key that created this batch is disabled") });
     else {
       const key: AuthContext = {
         apiKeyId: row.id,
