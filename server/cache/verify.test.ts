@@ -36,6 +36,11 @@ describe("verifyMatch", () => {
     expect(verifyMatch(a, b)).toEqual({ ok: true });
   });
 
+  it("reads a role swap only when both sides hold the same words (found by the property below)", () => {
+    expect(verifyMatch("do girls like introvert guys", "do guys like introvert girls")).toMatchObject({ ok: false, reason: "order" });
+    expect(verifyMatch("many many station", "many station use").ok).toBe(verifyMatch("many station use", "many many station").ok);
+  });
+
   it("always accepts a text against itself, and decides symmetrically", () => {
     const word = fc.constantFrom("how", "many", "trains", "not", "Paris", "leave", "2024", "before", "after", "use", "utilize", "the", "station", "?", "'x'");
     const text = fc.array(word, { minLength: 1, maxLength: 12 }).map((w) => w.join(" "));

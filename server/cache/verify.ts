@@ -40,7 +40,9 @@ function swapped(q: TextFeatures, c: TextFeatures): boolean {
   const frame = (f: TextFeatures) => f.words.map((w) => (f.content.includes(w) ? "_" : w)).join(" ");
   if (frame(q) !== frame(c)) return false;
   const inOrder = q.content.every((w, i) => sameWord(w, c.content[i]!));
-  const sameWords = q.content.every((w) => c.content.some((x) => sameWord(w, x)));
+  // Both ways: "many many station" / "many station use" share a frame, but the second brings a word of its own.
+  const covers = (a: TextFeatures, b: TextFeatures) => a.content.every((w) => b.content.some((x) => sameWord(w, x)));
+  const sameWords = covers(q, c) && covers(c, q);
   return sameWords && !inOrder;
 }
 
