@@ -39,7 +39,7 @@ describe("loadKeys", () => {
     expect(messageOf(ids.revoked)).toMatch(/has been revoked/);
     expect(messageOf(ids.expired)).toMatch(/has expired/);
     expect(messageOf(ids.disabled)).toMatch(/is disabled/);
-    expect(messageOf(ids.owner)).toMatch(/owner .* is disabled/);
+    expect(messageOf(ids.owner)).toMatch(/belongs to a disabled user/);
     expect(messageOf("missing-key-id")).toMatch(/no longer exists/);
   });
 });

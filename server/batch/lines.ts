@@ -5,7 +5,7 @@
  * and the line's call-log row (batch: true, priced by price.ts).
  */
 import type { Db } from "../db/client";
-import type { AuthContext } from "../gateway/auth";
+import { authContextOf, KEY_AUTH_SELECT, keyRefusal, type AuthContext, type KeyRefusal } from "../gateway/auth";
 import type { GatewayConfig } from "../gateway/config";
 import { AppError, toAppError } from "../gateway/errors";
 import { resolvePlan, routeCall, type Plan, type Target } from "../gateway/resolve";
@@ -25,46 +25,20 @@ export type KeyState = { ok: true; key: AuthContext } | { ok: false; error: AppE
 
 /** Loads the keys that own some batches (one query), with the checks authentication makes on every request. */
 export async function loadKeys(db: Db, ids: string[], now = Date.now()): Promise<Map<string, KeyState>> {
-  const rows = await db.apiKey.findMany({
-    where: { id: { in: [...new Set(ids)] } },
-    select: {
-      id: true,
-      orgId: true,
-      teamId: true,
-      ownerId: true,
-      allowedModels: true,
-      allowStore: true,
-      rpmLimit: true,
-      tpmLimit: true,
-      expiresAt: true,
-      revokedAt: true,
-      disabledAt: true,
-      owner: { select: { disabledAt: true } },
-    },
-  });
+  const rows = await db.apiKey.findMany({ where: { id: { in: [...new Set(ids)] } }, select: KEY_AUTH_SELECT });
+  const refused = (why: string): KeyState => ({ ok: false, error: new AppError(401, "invalid_api_key", `The API key that created this batch ${why}`) });
   const out = new Map<string, KeyState>();
-  for (const id of ids) out.set(id, { ok: false, error: new AppError(401, "invalid_api_key", "The API key that created this batch no longer exists") });
+  for (const id of ids) out.set(id, refused("no longer exists"));
   for (const row of rows) {
-    if (row.revokedAt) out.set(row.id, { ok: false, error: new AppError(401, "invalid_api_key", "The API key that created this batch has been revoked") });
-    else if (row.expiresAt && row.expiresAt.getTime() <= now) out.set(row.id, { ok: false, error: new AppError(401, "invalid_api_key", "The API key that created this batch has expired") });
-    else if (row.disabledAt) out.set(row.id, { ok: false, error: new AppError(401, "invalid_api_key", "The API key that created this batch is disabled") });
-    else if (row.owner?.disabledAt) out.set(row.id, { ok: false, error: new AppError(401, "invalid_api_key", "The owner of the API key that created this batch is disabled") });
-    else {
-      const key: AuthContext = {
-        apiKeyId: row.id,
-        orgId: row.orgId,
-        teamId: row.teamId,
-        ownerId: row.ownerId,
-        allowedModels: row.allowedModels,
-        allowStore: row.allowStore,
-        rpmLimit: row.rpmLimit,
-        tpmLimit: row.tpmLimit,
-      };
-      out.set(row.id, { ok: true, key });
-    }
+    const refusal = keyRefusal(row);
+    if (refusal) out.set(row.id, refused(BATCH_REFUSALS[refusal]));
+    else if (row.expiresAt && row.expiresAt.getTime() <= now) out.set(row.id, refused("has expired"));
+    else out.set(row.id, { ok: true, key: authContextOf(row) });
   }
   return out;
 }
+
+const BATCH_REFUSALS: Record<KeyRefusal, string> = { revoked: "has been revoked", disabled: "is disabled", owner_disabled: "belongs to a disabled user" };
 
 /** A line as planned: its plan, and the request as it goes upstream (after the policy's compression and caps). */
 export interface PlannedLine {

@@ -6,6 +6,7 @@
  */
 import { LRUCache } from "lru-cache";
 import type { Db } from "../db/client";
+import type { Prisma } from "../db/generated/client";
 import { extractApiKey, hashApiKey } from "../keys/api-keys";
 import { AppError } from "./errors";
 import type { SnapshotHolder } from "./snapshot";
@@ -31,6 +32,53 @@ interface CachedKey {
 
 const UNKNOWN = Symbol("unknown");
 
+/** What authentication reads of a key (the batch worker's loadKeys reads the same). */
+export const KEY_AUTH_SELECT = {
+  id: true,
+  orgId: true,
+  teamId: true,
+  ownerId: true,
+  allowedModels: true,
+  allowStore: true,
+  rpmLimit: true,
+  tpmLimit: true,
+  expiresAt: true,
+  revokedAt: true,
+  disabledAt: true,
+  owner: { select: { disabledAt: true } },
+} as const satisfies Prisma.ApiKeySelect;
+
+export type KeyAuthRow = Prisma.ApiKeyGetPayload<{ select: typeof KEY_AUTH_SELECT }>;
+
+export function authContextOf(row: KeyAuthRow): AuthContext {
+  return {
+    apiKeyId: row.id,
+    orgId: row.orgId,
+    teamId: row.teamId,
+    ownerId: row.ownerId,
+    allowedModels: row.allowedModels,
+    allowStore: row.allowStore,
+    rpmLimit: row.rpmLimit,
+    tpmLimit: row.tpmLimit,
+  };
+}
+
+/** Why a key is refused whatever the time (expiry is checked per request); null: it is not. */
+export type KeyRefusal = "revoked" | "disabled" | "owner_disabled";
+
+export function keyRefusal(row: Pick<KeyAuthRow, "revokedAt" | "disabledAt" | "owner">): KeyRefusal | null {
+  if (row.revokedAt) return "revoked";
+  if (row.disabledAt) return "disabled";
+  if (row.owner?.disabledAt) return "owner_disabled";
+  return null;
+}
+
+const REFUSALS: Record<KeyRefusal, string> = {
+  revoked: "This API key has been revoked",
+  disabled: "This API key is disabled",
+  owner_disabled: "This API key's owner is disabled",
+};
+
 export interface Authenticator {
   authenticate(headers: Headers, now?: number): Promise<AuthContext>;
   clear(): void;
@@ -42,43 +90,13 @@ export function createAuthenticator(db: Db, snapshot: SnapshotHolder<unknown>): 
   snapshot.onChange(() => cache.clear());
 
   const load = async (hash: string): Promise<CachedKey | typeof UNKNOWN> => {
-    const row = await db.apiKey.findUnique({
-      where: { hash },
-      select: {
-        id: true,
-        orgId: true,
-        teamId: true,
-        ownerId: true,
-        allowedModels: true,
-        allowStore: true,
-        rpmLimit: true,
-        tpmLimit: true,
-        expiresAt: true,
-        revokedAt: true,
-        disabledAt: true,
-        owner: { select: { disabledAt: true } },
-      },
-    });
+    const row = await db.apiKey.findUnique({ where: { hash }, select: KEY_AUTH_SELECT });
     if (!row) return UNKNOWN;
+    const refusal = keyRefusal(row);
     return {
-      context: {
-        apiKeyId: row.id,
-        orgId: row.orgId,
-        teamId: row.teamId,
-        ownerId: row.ownerId,
-        allowedModels: row.allowedModels,
-        allowStore: row.allowStore,
-        rpmLimit: row.rpmLimit,
-        tpmLimit: row.tpmLimit,
-      },
+      context: authContextOf(row),
       expiresAt: row.expiresAt?.getTime() ?? null,
-      refusal: row.revokedAt
-        ? "This API key has been revoked"
-        : row.disabledAt
-          ? "This API key is disabled"
-          : row.owner?.disabledAt
-            ? "This API key's owner is disabled"
-            : null,
+      refusal: refusal && REFUSALS[refusal],
     };
   };
 
