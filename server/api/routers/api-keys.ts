@@ -10,7 +10,7 @@ import type { Prisma } from "../../db/generated/client";
 import { generateApiKey } from "../../keys/api-keys";
 import { assertTeamAccess, found, requireTeam, teamScope } from "../access";
 import { recordAudit } from "../audit";
-import { developerProcedure, memberProcedure, router } from "../trpc";
+import { developerProcedure, memberProcedure, router, type AuthedContext } from "../trpc";
 
 const KEY_SELECT = {
   id: true,
@@ -48,6 +48,20 @@ function auditSnapshot(row: KeyRow) {
     revokedAt: row.revokedAt,
     disabledAt: row.disabledAt,
   };
+}
+
+/** A key of the caller's scope (NOT_FOUND otherwise, as for a key that does not exist). */
+async function keyInScope(ctx: AuthedContext, id: string): Promise<KeyRow> {
+  return found(await ctx.rt.db.prisma.apiKey.findFirst({ where: { id, ...teamScope(ctx.user) }, select: KEY_SELECT }), "API key");
+}
+
+/** Changes a key and records the change in the audit log, in one transaction. */
+function updateKey(ctx: AuthedContext, row: KeyRow, data: Prisma.ApiKeyUpdateInput, action: string): Promise<KeyRow> {
+  return ctx.rt.db.prisma.$transaction(async (tx) => {
+    const next = await tx.apiKey.update({ where: { id: row.id }, data, select: KEY_SELECT });
+    await recordAudit(tx, { orgId: ctx.user.orgId, actorId: ctx.user.id, action, entity: "apiKey", entityId: row.id, before: auditSnapshot(row), after: auditSnapshot(next) });
+    return next;
+  });
 }
 
 export const apiKeysRouter = router({
@@ -100,43 +114,16 @@ export const apiKeysRouter = router({
    * every instance within the snapshot refresh interval. A revoked key stays revoked.
    */
   setDisabled: developerProcedure.input(apiKeySetDisabledInput).mutation(async ({ ctx, input }) => {
-    const db = ctx.rt.db.prisma;
-    const row = found(await db.apiKey.findFirst({ where: { id: input.id, ...teamScope(ctx.user) }, select: KEY_SELECT }), "API key");
+    const row = await keyInScope(ctx, input.id);
     if (row.revokedAt) throw new TRPCError({ code: "BAD_REQUEST", message: "This API key has been revoked; create a new one" });
     if ((row.disabledAt !== null) === input.disabled) return row;
-    return db.$transaction(async (tx) => {
-      const next = await tx.apiKey.update({ where: { id: row.id }, data: { disabledAt: input.disabled ? new Date() : null }, select: KEY_SELECT });
-      await recordAudit(tx, {
-        orgId: ctx.user.orgId,
-        actorId: ctx.user.id,
-        action: input.disabled ? "apiKey.disable" : "apiKey.enable",
-        entity: "apiKey",
-        entityId: row.id,
-        before: auditSnapshot(row),
-        after: auditSnapshot(next),
-      });
-      return next;
-    });
+    return updateKey(ctx, row, { disabledAt: input.disabled ? new Date() : null }, input.disabled ? "apiKey.disable" : "apiKey.enable");
   }),
 
   /** Revoked keys stop working on every instance within the snapshot refresh interval (this one at once). */
   revoke: developerProcedure.input(byId).mutation(async ({ ctx, input }) => {
-    const db = ctx.rt.db.prisma;
-    const row = found(await db.apiKey.findFirst({ where: { id: input.id, ...teamScope(ctx.user) }, select: KEY_SELECT }), "API key");
+    const row = await keyInScope(ctx, input.id);
     if (row.revokedAt) return row;
-    const updated = await db.$transaction(async (tx) => {
-      const next = await tx.apiKey.update({ where: { id: row.id }, data: { revokedAt: new Date() }, select: KEY_SELECT });
-      await recordAudit(tx, {
-        orgId: ctx.user.orgId,
-        actorId: ctx.user.id,
-        action: "apiKey.revoke",
-        entity: "apiKey",
-        entityId: row.id,
-        before: auditSnapshot(row),
-        after: auditSnapshot(next),
-      });
-      return next;
-    });
-    return updated;
+    return updateKey(ctx, row, { revokedAt: new Date() }, "apiKey.revoke");
   }),
 });
