@@ -5,8 +5,9 @@
  * (`embedding.ts`), and then with the label rates of the prompt's nearest training prompts by embedding
  * (`neighbours.ts`; out-of-fold neighbours in the cross-validation) — and routes a request to the cheapest tier
  * whose predicted quality is within `threshold` of the top tier's: start at tier i when p_top − p_i ≤ threshold.
- * The threshold is chosen on the training data alone, by k-fold cross-validation: the out-of-fold predictions are routed at every candidate threshold, and the cheapest
- * one whose quality stays ≥ `minQualityRatio` × the top tier's quality wins.
+ * The threshold is chosen on the training data alone, by k-fold cross-validation: the out-of-fold predictions are
+ * routed at every candidate threshold, and the cheapest one whose quality stays ≥ `minQualityRatio` × the top tier's
+ * quality wins.
  *
  * Feedback is partial (a call is scored on the tier that answered it), so quality at a threshold counts the label
  * when it exists for the chosen tier and the out-of-fold prediction otherwise.
