@@ -110,7 +110,9 @@ describe("budget periods in a time zone", () => {
           expect(periodWindow(period, tz, start - 1).end!.getTime()).toBe(start);
           expect(periodWindow(period, tz, end).start.getTime()).toBe(end);
           const hours = (end - start) / 3_600_000;
-          const [min, max] = period === "daily" ? [22, 26] : period === "weekly" ? [166, 170] : [670, 746];
+          // A week or month may also lose a whole calendar date: Samoa (Pacific/Apia) skipped 30 December 2011
+          // when it moved across the date line, so that week is 144 hours long.
+          const [min, max] = period === "daily" ? [22, 26] : period === "weekly" ? [142, 170] : [646, 746];
           expect(hours).toBeGreaterThanOrEqual(min);
           expect(hours).toBeLessThanOrEqual(max);
         },

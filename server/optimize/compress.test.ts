@@ -185,6 +185,25 @@ describe("compressRequest", () => {
     expect(tight.report.trimmedMessages).toBe(4);
   });
 
+  it("removes a system message that a paragraph removal made a repeat of an earlier one", () => {
+    const para = "Repeated paragraph that is long enough to be removed.";
+    const messages = [
+      { role: "system", content: "\n\n\n alpha" },
+      { role: "system", content: `${para}\n\n` },
+      { role: "system", content: `${para}\n\n alpha` },
+      { role: "user", content: "hi" },
+    ] as ChatMessage[];
+    const once = compressRequest(req(messages), compressionSchema.parse({}));
+    expect(once.request.messages).toEqual([
+      { role: "system", content: " alpha" },
+      { role: "system", content: para },
+      { role: "user", content: "hi" },
+    ]);
+    expect(once.report.removedMessages).toBe(1);
+    expect(once.report.removedParagraphs).toBe(1);
+    expect(compressRequest(once.request, compressionSchema.parse({})).request.messages).toEqual(once.request.messages);
+  });
+
   it("is idempotent for every combination of steps", () => {
     const word = fc.constantFrom("alpha", "beta  ", "  gamma", "\n\n\n", "```\ncode   x\n```\n", "Repeated paragraph that is long enough to be removed.\n\n");
     const message = fc.record({

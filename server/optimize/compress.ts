@@ -84,12 +84,15 @@ export function compressRequest(request: ChatRequest, policy: CompressionPolicy 
     }
   }
   if (policy.dedupe !== false) {
-    const deduped = dedupeMessages(messages);
-    if (deduped.messages !== messages) {
+    // Removing repeated paragraphs can leave a message identical to an earlier one, and removing a message can
+    // make two neighbours identical: repeat until nothing changes (each round removes something, so it ends).
+    for (let round = 0, rounds = messages.length + 1; round < rounds; round++) {
+      const deduped = dedupeMessages(messages);
+      if (deduped.messages === messages) break;
       messages = deduped.messages;
-      removedMessages = deduped.removedMessages;
-      removedParagraphs = deduped.removedParagraphs;
-      steps.push("dedupe");
+      removedMessages += deduped.removedMessages;
+      removedParagraphs += deduped.removedParagraphs;
+      if (!steps.includes("dedupe")) steps.push("dedupe");
     }
   }
   let trimmedMessages = 0;
