@@ -23,7 +23,8 @@ describe("token helpers", () => {
 
   it("splits tokens into stream pieces that rebuild the text, never halving a character", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "grapheme", maxLength: 60 }), (text) => {
+      // U+FFFD is what a halved character decodes to, so texts that already contain it cannot show a halving.
+      fc.property(fc.string({ unit: "grapheme", maxLength: 60 }).filter((t) => !t.includes("\uFFFD")), (text) => {
         const tokens = encode(text);
         const pieces = tokenPieces(tokens);
         expect(pieces.map((p) => p.text).join("")).toBe(text);
