@@ -7,11 +7,11 @@
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decimalToString } from "../catalog/money";
+import { decimalToString, parseDecimal } from "../catalog/money";
 import { computeCost } from "../ledger/cost";
 import { startSimulator, type Simulator } from "../providers/simulator";
 import { seedSimulatorProviders, startTestServer, type TestServer } from "../testing/harness";
-import { breakEvenUses, configureContextCache } from "./gemini-context";
+import { breakEvenUses, configureContextCache, storageForTtl } from "./gemini-context";
 
 const MODEL = "sim-gemini/sim-small";
 const SYSTEM = "You are the dispatcher of a large freight switchyard. Answer questions about its tracks and cars. ".repeat(80);
@@ -75,7 +75,12 @@ describe("Gemini context caching through the gateway", () => {
     let row = await lastRow();
     expect(row.cacheWriteTokens).toBe(written);
     expect(row.cachedInputTokens).toBe(0);
-    expect(row.costUsd.toString()).toBe(decimalToString(computeCost(usageOf(row), p).total));
+    // The creating call also pays the cache's storage for its TTL (1.00 per 1M token-hours, 10 minutes).
+    const storage = storageForTtl(1, 600);
+    const withStorage = { ...p, cacheWrite: decimalToString(parseDecimal(p.cacheWrite ?? p.input) + parseDecimal(storage)) };
+    expect(row.costUsd.toString()).toBe(decimalToString(computeCost(usageOf(row), withStorage).total));
+    expect(Number(row.costUsd)).toBeGreaterThan(Number(decimalToString(computeCost({ ...usageOf(row), cacheWrite: 0 }, p).total)));
+    expect(Number(row.savingsPromptCacheUsd)).toBeLessThan(0);
 
     // The next one reads it: cached tokens at the cache-read rate, the difference saved under prompt caching.
     const reading = await ask(SYSTEM);

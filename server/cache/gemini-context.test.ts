@@ -4,7 +4,7 @@ import type { Transport, TransportRequest } from "../providers/transport";
 import type { ChatRequest, UpstreamTarget } from "../providers/types";
 import type { Target } from "../routing/types";
 import { createMemoryStore } from "../state/memory";
-import { breakEvenUses, createContextCacheManager, isMissingCache, withContextCache } from "./gemini-context";
+import { billedTarget, breakEvenUses, createContextCacheManager, isMissingCache, storageForTtl, withContextCache } from "./gemini-context";
 
 const SYSTEM = "You are the dispatcher of a large freight switchyard. Answer questions about its tracks. ".repeat(90);
 const FLASH = { input: "0.3", output: "2.5", cacheRead: "0.075" };
@@ -102,7 +102,7 @@ describe("context-cache manager", () => {
   it("the leased adapter names the cache, omits the prefix, and logs the creating call's tokens as a cache write", () => {
     const adapter = getAdapter("gemini");
     const req: ChatRequest = { ...request("Which track?"), tools: [{ type: "function", function: { name: "lookup", parameters: { type: "object", properties: {} } } }] };
-    const leased = withContextCache(adapter, { name: "cachedContents/abc", key: "k", tokens: 1500, created: true });
+    const leased = withContextCache(adapter, { name: "cachedContents/abc", key: "k", tokens: 1500, created: true, storagePerMillion: "0.1666666667" });
     const body = JSON.parse(leased.buildRequest(req, upstream).body);
     expect(body.cachedContent).toBe("cachedContents/abc");
     expect(body.systemInstruction).toBeUndefined();
@@ -110,8 +110,19 @@ describe("context-cache manager", () => {
     expect(body.contents).toEqual([{ role: "user", parts: [{ text: "Which track?" }] }]);
     const json = { candidates: [{ content: { role: "model", parts: [{ text: "7" }] }, finishReason: "STOP" }], usageMetadata: { promptTokenCount: 1510, cachedContentTokenCount: 1500, candidatesTokenCount: 1 } };
     expect(leased.parseResponse(json, upstream).usage!.prompt_tokens_details).toEqual({ cached_tokens: 0, cache_write_tokens: 1500 });
-    const reused = withContextCache(adapter, { name: "cachedContents/abc", key: "k", tokens: 1500, created: false });
+    const reused = withContextCache(adapter, { name: "cachedContents/abc", key: "k", tokens: 1500, created: false, storagePerMillion: "0" });
     expect(reused.parseResponse(json, upstream).usage!.prompt_tokens_details).toEqual({ cached_tokens: 1500 });
+  });
+
+  it("prices the creating call's cache write with the storage for the TTL; other calls keep the catalog prices", () => {
+    expect(storageForTtl(1, 600)).toBe("0.1666666667");
+    expect(storageForTtl(4.5, 3600)).toBe("4.5");
+    const t = target();
+    const lease = { name: "cachedContents/abc", key: "k", tokens: 1500, created: true, storagePerMillion: storageForTtl(1, 600) };
+    expect(billedTarget(t, lease).model!.prices.cacheWrite).toBe("0.4666666667"); // input 0.30 + storage
+    expect(billedTarget(t, lease).model!.prices.cacheRead).toBe(t.model!.prices.cacheRead);
+    expect(billedTarget(t, { ...lease, created: false })).toBe(t);
+    expect(billedTarget(t, null)).toBe(t);
   });
 
   it("recognizes Gemini's answer for a cache it no longer has", () => {

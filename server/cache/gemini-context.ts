@@ -29,7 +29,7 @@ import type { Target } from "../routing/types";
 import type { Runtime } from "../runtime";
 import type { StateStore } from "../state/store";
 import { estimatePromptTokens } from "../gateway/tokens";
-import { parseDecimal } from "../catalog/money";
+import { decimalToString, divRound, parseDecimal } from "../catalog/money";
 import { sha256, stableStringify } from "./key";
 
 /** Storage, USD per 1M tokens per hour (Gemini API pricing, 2025–2026): Pro models 4.50, the others 1.00. */
@@ -90,6 +90,8 @@ export interface ContextCacheLease {
   tokens: number;
   /** True when this attempt created it: its tokens are logged as a cache write. */
   created: boolean;
+  /** Storage of one cached token for the cache's TTL, USD per 1M tokens (a catalog decimal); billed with the write. */
+  storagePerMillion: string;
 }
 
 export interface AcquireInput {
@@ -113,6 +115,23 @@ interface StoredEntry {
   name: string;
   expireAt: number;
   tokens: number;
+}
+
+/** Storage of one token for `ttlSeconds`, USD per 1M tokens, as a catalog decimal (rounded to 10^-10). */
+export function storageForTtl(storagePerMillionHour: number, ttlSeconds: number): string {
+  return decimalToString(divRound(parseDecimal(String(storagePerMillionHour)) * BigInt(Math.round(ttlSeconds)), 3600n));
+}
+
+/**
+ * The target a call that created a cache is priced with: Gemini bills the creation as input and the storage per
+ * token-hour for the TTL, so its cache-write tokens cost the write (or input) price plus the storage. The other
+ * calls that read the cache pay only the cache-read rate; the call log then holds the cache's whole cost.
+ */
+export function billedTarget(target: Target, lease: ContextCacheLease | null): Target {
+  if (!lease?.created || !target.model) return target;
+  const prices = target.model.prices;
+  const write = parseDecimal(prices.cacheWrite ?? prices.input) + parseDecimal(lease.storagePerMillion);
+  return { ...target, model: { ...target.model, prices: { ...prices, cacheWrite: decimalToString(write) } } };
 }
 
 export function createContextCacheManager(state: StateStore, options: Partial<ContextCacheOptions> = {}): ContextCacheManager {
@@ -140,7 +159,7 @@ export function createContextCacheManager(state: StateStore, options: Partial<Co
         const entry = parseEntry(await state.get(key));
         if (entry && entry.expireAt - o.expiryMarginMs > now) {
           await state.incrBy(`${key}:uses`, 1, 2 * ttlMs);
-          return { name: entry.name, key, tokens: entry.tokens, created: false };
+          return { name: entry.name, key, tokens: entry.tokens, created: false, storagePerMillion: "0" };
         }
         // Expected uses during the TTL: the requests seen with this prefix in the current window (this one
         // included), or, when a cache of it just expired, how often that one was used.
@@ -159,7 +178,8 @@ export function createContextCacheManager(state: StateStore, options: Partial<Co
           // Kept a TTL beyond the expiry, so the next request knows how much the expired cache was used.
           await state.set(key, JSON.stringify(stored), Math.max(1, created.expireAt - now) + ttlMs);
           await state.set(`${key}:uses`, "1", Math.max(1, created.expireAt - now) + ttlMs);
-          return { name: created.name, key, tokens: created.tokens, created: true };
+          const storagePerMillion = storageForTtl(o.storagePerMillionHour(target.modelId), o.ttlSeconds);
+          return { name: created.name, key, tokens: created.tokens, created: true, storagePerMillion };
         } finally {
           await state.del(`${key}:lock`);
         }
@@ -222,7 +242,8 @@ export function isMissingCache(error: unknown): boolean {
 /**
  * The adapter an attempt uses with a lease: requests name the cache and omit its prefix; when this attempt created
  * the cache, the usage reports the cached tokens as a cache write (billed at the write rate — for Gemini the input
- * price, which is what creation costs) instead of a read, so the call row carries the creation's cost.
+ * price, which is what creation costs — plus the storage for the TTL, see `billedTarget`) instead of a read, so the
+ * call row carries the creation's cost.
  */
 export function withContextCache(adapter: ProviderAdapter, lease: ContextCacheLease): ProviderAdapter {
   const adjust = (usage: NormalizedUsage): NormalizedUsage => {

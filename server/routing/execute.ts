@@ -21,7 +21,7 @@ import { TransportError, type Transport, type TransportResponse } from "../provi
 import { UpstreamError, type ChatRequest, type ProviderConfig as AdapterConfig, type ProviderKind, type UpstreamTarget } from "../providers/types";
 import { AppError } from "../gateway/errors";
 import { planPromptCache } from "../cache/prompt-cache";
-import { isMissingCache, withContextCache, type ContextCacheLease, type ContextCacheManager } from "../cache/gemini-context";
+import { billedTarget, isMissingCache, withContextCache, type ContextCacheLease, type ContextCacheManager } from "../cache/gemini-context";
 import type { Plan } from "./resolve";
 import { targetId, targetLabel, type Target } from "./types";
 
@@ -184,13 +184,14 @@ export async function withFallback<T>(
         if (options.refused?.(result) && others.length > 0) {
           // A refusal another model may not give: the client has seen nothing yet, so try the next one.
           ctx.attempts.at(-1)!.error = "content_filter";
-          refusal ??= { result, target };
+          refusal ??= { result, target: billedTarget(target, lease) };
           queue.unshift(...others.map((t) => ({ target: t, reason: "content_filter" })));
           error = null;
           break;
         }
         plan.affinity?.served(target);
-        return { result, target };
+        // A call that created a Gemini context cache also pays its storage (priced with the cache write).
+        return { result, target: billedTarget(target, lease) };
       } catch (raw) {
         if (ctx.signal.aborted) throw new AppError(499, "client_closed_request", "The client closed the request");
         if (raw instanceof AppError) throw raw;
