@@ -44,6 +44,30 @@ describe("health tracker", () => {
     expect(h.total.p50Ms).toBe(2_000);
   });
 
+  it("reuses percentiles briefly while few samples were added, never when the window has under ten, and keeps the EWMA current", () => {
+    const { clock, tracker } = setup();
+    for (let i = 0; i < 5; i++) tracker.success("few", { totalMs: 100 });
+    expect(tracker.peek("few").total.p95Ms).toBe(100);
+    tracker.success("few", { totalMs: 900 });
+    expect(tracker.peek("few").total).toMatchObject({ p95Ms: 900, samples: 6 });
+
+    for (let i = 0; i < 100; i++) tracker.success("many", { totalMs: 100 });
+    expect(tracker.peek("many").total.p95Ms).toBe(100);
+    for (let i = 0; i < 5; i++) tracker.success("many", { totalMs: 5_000 });
+    const reused = tracker.peek("many").total;
+    expect(reused.p95Ms).toBe(100); // 5 new samples of 100: within a tenth, reused
+    expect(reused.ewmaMs).toBeGreaterThan(1_000); // the EWMA moved at once
+    for (let i = 0; i < 5; i++) tracker.success("many", { totalMs: 5_000 });
+    expect(tracker.peek("many").total.p95Ms).toBe(5_000); // a tenth of the window: recomputed
+
+    for (let i = 0; i < 20; i++) tracker.success("timed", { totalMs: 100 });
+    expect(tracker.peek("timed").total.samples).toBe(20);
+    tracker.success("timed", { totalMs: 100 });
+    expect(tracker.peek("timed").total.samples).toBe(20); // reused
+    clock.t += 300; // past the reuse period: recomputed whatever was added
+    expect(tracker.peek("timed").total.samples).toBe(21);
+  });
+
   it("opens the breaker at the failure threshold, half-opens after the cool-down, and one probe closes it", async () => {
     const { clock, tracker } = setup();
     tracker.success("t", { ttftMs: 10 });

@@ -246,17 +246,23 @@ export function createHealthTracker(store: StateStore, overrides: Partial<Health
   const breakerState = (raw: Raw, at: number): BreakerState =>
     raw.breaker === null ? "closed" : at < raw.breaker.until ? "open" : "half_open";
 
-  // Percentiles sort the window's samples; planning reads them on every call, so a result is reused while the series
-  // is unchanged, for up to STATS_REUSE_MS (samples leave the window by time too).
-  const statsMemo = new WeakMap<Series, { head: number; length: number; ewma: number | null; at: number; stats: LatencyStats }>();
+  // Percentiles sort the window's samples, and planning reads them on every call while every call adds a sample. So
+  // percentiles are reused for up to STATS_REUSE_MS (samples also leave the window by time) while fewer than a tenth
+  // of the samples they were computed from have been added since: with fewer than ten samples, every new one counts.
+  // The EWMA is always current.
+  const versions = new WeakMap<Series, number>();
+  const statsMemo = new WeakMap<Series, { version: number; at: number; stats: LatencyStats }>();
   const stats = (series: Series, at: number): LatencyStats => {
-    const head = series.samples[0]?.[0] ?? -1;
+    const version = versions.get(series) ?? 0;
     const memo = statsMemo.get(series);
-    if (memo && memo.head === head && memo.length === series.samples.length && memo.ewma === series.ewma && at - memo.at >= 0 && at - memo.at < STATS_REUSE_MS) {
-      return memo.stats;
+    if (memo && at - memo.at >= 0 && at - memo.at < STATS_REUSE_MS) {
+      const lag = version - memo.version;
+      if (lag === 0 || lag < Math.floor(memo.stats.samples / 10)) {
+        return memo.stats.ewmaMs === series.ewma ? memo.stats : { ...memo.stats, ewmaMs: series.ewma };
+      }
     }
     const computed = computeStats(series, at);
-    statsMemo.set(series, { head, length: series.samples.length, ewma: series.ewma, at, stats: computed });
+    statsMemo.set(series, { version, at, stats: computed });
     return computed;
   };
   const computeStats = (series: Series, at: number): LatencyStats => {
@@ -312,6 +318,7 @@ export function createHealthTracker(store: StateStore, overrides: Partial<Health
     if (oldest !== undefined && at - oldest[0] > windowMs) series.samples = series.samples.filter(([t]) => at - t <= windowMs);
     series.samples.unshift([at, value]);
     if (series.samples.length > options.maxSamples) series.samples.length = options.maxSamples;
+    versions.set(series, (versions.get(series) ?? 0) + 1);
   };
 
   // The latency view is written to the store at most once per LATENCY_WRITE_MS per target (a JSON of ~200 samples
