@@ -75,9 +75,10 @@ describe("Gemini context caching through the gateway", () => {
     let row = await lastRow();
     expect(row.cacheWriteTokens).toBe(written);
     expect(row.cachedInputTokens).toBe(0);
-    // The creating call also pays the cache's storage for its TTL (1.00 per 1M token-hours, 10 minutes).
+    // The creating call also pays the cache's storage for its TTL (1.00 per 1M token-hours, 10 minutes) and its own
+    // read of the new cache.
     const storage = storageForTtl(1, 600);
-    const withStorage = { ...p, cacheWrite: decimalToString(parseDecimal(p.cacheWrite ?? p.input) + parseDecimal(storage)) };
+    const withStorage = { ...p, cacheWrite: decimalToString(parseDecimal(p.cacheWrite ?? p.input) + parseDecimal(storage) + parseDecimal(p.cacheRead ?? "0")) };
     expect(row.costUsd.toString()).toBe(decimalToString(computeCost(usageOf(row), withStorage).total));
     expect(Number(row.costUsd)).toBeGreaterThan(Number(decimalToString(computeCost({ ...usageOf(row), cacheWrite: 0 }, p).total)));
     expect(Number(row.savingsPromptCacheUsd)).toBeLessThan(0);

@@ -119,7 +119,7 @@ describe("context-cache manager", () => {
     expect(storageForTtl(4.5, 3600)).toBe("4.5");
     const t = target();
     const lease = { name: "cachedContents/abc", key: "k", tokens: 1500, created: true, storagePerMillion: storageForTtl(1, 600) };
-    expect(billedTarget(t, lease).model!.prices.cacheWrite).toBe("0.4666666667"); // input 0.30 + storage
+    expect(billedTarget(t, lease).model!.prices.cacheWrite).toBe("0.5416666667"); // input 0.30 + storage + read 0.075
     expect(billedTarget(t, lease).model!.prices.cacheRead).toBe(t.model!.prices.cacheRead);
     expect(billedTarget(t, { ...lease, created: false })).toBe(t);
     expect(billedTarget(t, null)).toBe(t);

@@ -123,14 +123,15 @@ export function storageForTtl(storagePerMillionHour: number, ttlSeconds: number)
 }
 
 /**
- * The target a call that created a cache is priced with: Gemini bills the creation as input and the storage per
- * token-hour for the TTL, so its cache-write tokens cost the write (or input) price plus the storage. The other
- * calls that read the cache pay only the cache-read rate; the call log then holds the cache's whole cost.
+ * The target a call that created a cache is priced with. Its cached tokens were billed three times over: the
+ * creation (as input), the storage per token-hour for the TTL, and this call's own read of the cache (at the
+ * cache-read rate). So its cache-write tokens cost the write (or input) price + the storage + the read price. The
+ * other calls that read the cache pay only the read rate; the call log then holds the cache's whole cost.
  */
 export function billedTarget(target: Target, lease: ContextCacheLease | null): Target {
   if (!lease?.created || !target.model) return target;
   const prices = target.model.prices;
-  const write = parseDecimal(prices.cacheWrite ?? prices.input) + parseDecimal(lease.storagePerMillion);
+  const write = parseDecimal(prices.cacheWrite ?? prices.input) + parseDecimal(lease.storagePerMillion) + parseDecimal(prices.cacheRead ?? "0");
   return { ...target, model: { ...target.model, prices: { ...prices, cacheWrite: decimalToString(write) } } };
 }
 
