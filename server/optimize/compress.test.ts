@@ -49,6 +49,14 @@ describe("normalizeText", () => {
     expect(out.slice(5)).toEqual(["<pre>", "col1    col2", "</pre>", "<pre>a    b</pre>"]);
   });
 
+  it("reads a fence hidden behind a zero-width space as a fence (normalizing would reveal it)", () => {
+    for (const text of ["\u200B~~~\n~~~\r\n", " \u200B ```\nx    y\n```", "<pre\u200B>\na    b\n</pre>"]) {
+      const once = normalizeText(text);
+      expect(normalizeText(once)).toBe(once);
+    }
+    expect(normalizeText("\u200B~~~\nkeep    this\n~~~")).toBe("\u200B~~~\nkeep    this\n~~~");
+  });
+
   it("is idempotent on arbitrary text", () => {
     const alphabet = fc.constantFrom("a", "b", " ", "  ", "\t", "\n", "\r\n", "```", "~~~", "`", '"', "    ", "<pre>", "</pre>", "\u200B", "x.");
     fc.assert(

@@ -203,15 +203,18 @@ function classifyLines(text: string): Array<{ line: string; verbatim: boolean }>
       if (PRE_CLOSE.test(line)) pre = false;
       continue;
     }
-    const open = FENCE_OPEN.exec(line);
+    // Opening lines are recognized as they will read once normalized (without BOM and zero-width spaces): a line
+    // that only becomes a fence after cleaning would change how the next pass reads the text.
+    const probe = line.replace(/[\uFEFF\u200B]/g, "");
+    const open = FENCE_OPEN.exec(probe);
     if (open) {
       fence = { char: open[1]![0]!, length: open[1]!.length };
       out.push({ line, verbatim: true });
       continue;
     }
-    const preAt = line.search(PRE_OPEN);
+    const preAt = probe.search(PRE_OPEN);
     if (preAt >= 0) {
-      pre = !PRE_CLOSE.test(line.slice(preAt));
+      pre = !PRE_CLOSE.test(probe.slice(preAt));
       out.push({ line, verbatim: true });
       continue;
     }
