@@ -8,6 +8,8 @@ export const apiKeyCreateInput = z.object({
   /** Models and policies the key may use; empty = all of its team's. */
   allowedModels: z.array(z.string().trim().min(1).max(256)).max(64).default([]),
   allowStore: z.boolean().default(false),
+  /** Every non-streaming chat request of this key goes to the batch tier (answered within a day, at batch prices). */
+  deferrable: z.boolean().default(false),
   expiresAt: z.date().nullish(),
   rpmLimit: z.number().int().positive().max(1_000_000).nullish(),
   tpmLimit: z.number().int().positive().max(1_000_000_000).nullish(),

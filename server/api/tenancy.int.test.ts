@@ -52,6 +52,16 @@ describe("API keys across teams", () => {
     expect(await app.rt.db.prisma.apiKey.count({ where: { name: "sneaky" } })).toBe(0);
   });
 
+  it("creates a key that defers its traffic to the batch tier, listed and audited as such", async () => {
+    const developer = callerAs(app.rt, org.users.developerA);
+    const { record } = await developer.apiKeys.create({ name: "nightly", teamId: org.teamA, deferrable: true });
+    expect(record.deferrable).toBe(true);
+    expect((await developer.apiKeys.list({})).find((k) => k.id === record.id)?.deferrable).toBe(true);
+    const audit = await app.rt.db.prisma.auditLog.findFirstOrThrow({ where: { entityId: record.id, action: "apiKey.create" } });
+    expect(audit.after).toMatchObject({ deferrable: true });
+    expect((await developer.apiKeys.create({ name: "live", teamId: org.teamA })).record.deferrable).toBe(false);
+  });
+
   it("answers NOT_FOUND to revoking another team's key, which keeps working", async () => {
     await expect(callerAs(app.rt, org.users.developerA).apiKeys.revoke({ id: keyB })).rejects.toMatchObject({ code: "NOT_FOUND" });
     expect((await app.rt.db.prisma.apiKey.findUniqueOrThrow({ where: { id: keyB } })).revokedAt).toBeNull();

@@ -445,8 +445,7 @@ describe("batch tier through the official openai SDK", () => {
   });
 
   it("defers every non-streaming request of a deferrable key", async () => {
-    const { key, record } = await createApiKey(app.rt.db.prisma, { orgId, teamId: (await app.rt.db.prisma.team.findFirstOrThrow({ where: { orgId } })).id, name: "background" });
-    await app.rt.db.prisma.apiKey.update({ where: { id: record.id }, data: { deferrable: true } });
+    const { key } = await createApiKey(app.rt.db.prisma, { orgId, teamId: (await app.rt.db.prisma.team.findFirstOrThrow({ where: { orgId } })).id, name: "background", deferrable: true });
     const background = new OpenAI({ apiKey: key, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
     const accepted = await background.chat.completions.create({ model: "sim-openai/sim-small", messages: [{ role: "user", content: "nightly job" }] }).withResponse();
     expect(accepted.response.status).toBe(202);

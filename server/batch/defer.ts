@@ -8,7 +8,6 @@
  * (checked by the SSRF guard).
  */
 import { randomUUID } from "node:crypto";
-import { LRUCache } from "lru-cache";
 import type { AuthContext } from "../gateway/auth";
 import { readJsonBody } from "../gateway/body";
 import type { Gateway } from "../gateway/context";
@@ -48,25 +47,6 @@ export function parseDeadline(value: string, now: number): Date {
   return new Date(at);
 }
 
-/** Per gateway: whether a key defers all of its traffic (a cached read, dropped on every config change). */
-const deferrableKeys = new WeakMap<Gateway, LRUCache<string, { deferrable: boolean }>>();
-
-async function isDeferrableKey(gw: Gateway, apiKeyId: string): Promise<boolean> {
-  let cache = deferrableKeys.get(gw);
-  if (!cache) {
-    const created = new LRUCache<string, { deferrable: boolean }>({ max: 50_000, ttl: 60_000 });
-    gw.rt.snapshot.onChange(() => created.clear());
-    deferrableKeys.set(gw, (cache = created));
-  }
-  let entry = cache.get(apiKeyId);
-  if (!entry) {
-    const row = await gw.rt.db.prisma.apiKey.findUnique({ where: { id: apiKeyId }, select: { deferrable: true } });
-    entry = { deferrable: row?.deferrable ?? false };
-    cache.set(apiKeyId, entry);
-  }
-  return entry.deferrable;
-}
-
 /**
  * The deferral check at the start of POST /chat/completions. Returns the 202 for a deferred request, or null
  * when the request runs live (no header and a key that is not deferrable, or a deferrable key's streaming
@@ -82,7 +62,7 @@ export async function deferChatRequest(gw: Gateway, request: Request, requestId:
     } catch {
       return null; // the live pipeline answers (and logs) authentication failures
     }
-    if (!(await isDeferrableKey(gw, key.apiKeyId))) return null;
+    if (!key.deferrable) return null;
     // The body may still go to the live pipeline (a streaming request), so it is read from a copy.
     source = request.clone();
   } else {

@@ -93,6 +93,10 @@ describe("the switchyard CLI as a process", () => {
     expect(byKey.code, byKey.stderr).toBe(0);
     expect(byKey.stderr).toContain(`revoked API key ${leaked.slice(0, 9)} ("leaked"`);
 
+    const nightly = await run(["keys", "create", "--name", "nightly", "--deferrable"], { dataDir: dir });
+    expect(nightly.code, nightly.stderr).toBe(0);
+    expect(nightly.stderr).toContain("deferrable: its non-streaming chat requests go to the batch tier");
+
     const unknown = await run(["keys", "revoke", "sy-nothing"], { dataDir: dir });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toBe('switchyard: no API key has the id or prefix "sy-nothing"\n');

@@ -51,8 +51,9 @@ Commands:
   apply -f FILE [--dry-run]
       Apply a YAML or JSON config file (teams, providers, models, policies, cache rules, budgets, users)
       in one transaction; nothing changes if any entry is invalid. --dry-run reports without changing.
-  keys create --name NAME [--team SLUG] [--models a,b] [--expires ISO-8601] [--allow-store]
-      Create an API key. The key is printed once on stdout; details go to stderr.
+  keys create --name NAME [--team SLUG] [--models a,b] [--expires ISO-8601] [--allow-store] [--deferrable]
+      Create an API key. The key is printed once on stdout; details go to stderr. --deferrable sends every
+      non-streaming chat request of the key to the batch tier (202 with a batch id, batch prices).
   keys list
       List API keys: id, prefix, name, team, created, expires, disabled, revoked.
   keys disable ID_OR_PREFIX | keys enable ID_OR_PREFIX
@@ -285,6 +286,7 @@ async function keysCreate(args: string[], io: CliIo): Promise<void> {
     models: { type: "string" },
     expires: { type: "string" },
     "allow-store": { type: "boolean" },
+    deferrable: { type: "boolean" },
   });
   const name = required(values.name, "--name").trim();
   if (name.length === 0 || name.length > 128) throw new UsageError("--name must be 1 to 128 characters");
@@ -307,6 +309,7 @@ async function keysCreate(args: string[], io: CliIo): Promise<void> {
       name,
       allowedModels: models,
       allowStore: values["allow-store"] ?? false,
+      deferrable: values.deferrable ?? false,
       expiresAt,
     });
     await recordChange(session, "cli.keys.create", "apiKey", record.id, {
@@ -314,12 +317,14 @@ async function keysCreate(args: string[], io: CliIo): Promise<void> {
       prefix: record.prefix,
       teamId: team.id,
       allowedModels: models,
+      deferrable: values.deferrable ?? false,
       expiresAt: expiresAt?.toISOString() ?? null,
     });
     io.stdout(`${key}\n`);
     io.stderr(
       `switchyard: created API key "${name}" (id ${record.id}, prefix ${record.prefix}, team ${team.slug}` +
-        `${models.length ? `, models ${models.join(",")}` : ""}${expiresAt ? `, expires ${when(expiresAt)}` : ""}).\n` +
+        `${models.length ? `, models ${models.join(",")}` : ""}${expiresAt ? `, expires ${when(expiresAt)}` : ""}` +
+        `${values.deferrable ? ", deferrable: its non-streaming chat requests go to the batch tier" : ""}).\n` +
         `switchyard: store the key now: it is not shown again.\n`,
     );
   });

@@ -21,6 +21,8 @@ export interface AuthContext {
   allowStore: boolean;
   rpmLimit: number | null;
   tpmLimit: number | null;
+  /** The key defers all its non-streaming chat traffic to the batch tier (server/batch/defer.ts). */
+  deferrable?: boolean;
 }
 
 interface CachedKey {
@@ -42,6 +44,7 @@ export const KEY_AUTH_SELECT = {
   allowStore: true,
   rpmLimit: true,
   tpmLimit: true,
+  deferrable: true,
   expiresAt: true,
   revokedAt: true,
   disabledAt: true,
@@ -60,6 +63,7 @@ export function authContextOf(row: KeyAuthRow): AuthContext {
     allowStore: row.allowStore,
     rpmLimit: row.rpmLimit,
     tpmLimit: row.tpmLimit,
+    deferrable: row.deferrable,
   };
 }
 

@@ -13,6 +13,8 @@ export interface CreateApiKeyInput {
   ownerId?: string | null;
   allowedModels?: string[];
   allowStore?: boolean;
+  /** Defer every non-streaming chat request to the batch tier. */
+  deferrable?: boolean;
   expiresAt?: Date | null;
   rpmLimit?: number | null;
   tpmLimit?: number | null;
@@ -31,6 +33,7 @@ export async function createApiKey(db: Db, input: CreateApiKeyInput) {
       hash,
       allowedModels: input.allowedModels ?? [],
       allowStore: input.allowStore ?? false,
+      deferrable: input.deferrable ?? false,
       expiresAt: input.expiresAt ?? null,
       rpmLimit: input.rpmLimit ?? null,
       tpmLimit: input.tpmLimit ?? null,

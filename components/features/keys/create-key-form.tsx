@@ -53,6 +53,7 @@ export function CreateKeyForm({ onDone }: { onDone: () => void }) {
   const [rpm, setRpm] = useState("");
   const [tpm, setTpm] = useState("");
   const [allowStore, setAllowStore] = useState(false);
+  const [deferrable, setDeferrable] = useState(false);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const create = useMutation(
     trpc.apiKeys.create.mutationOptions({ onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() }) }),
@@ -68,6 +69,7 @@ export function CreateKeyForm({ onDone }: { onDone: () => void }) {
       teamId: chosenTeam,
       allowedModels: models.split(",").map((m) => m.trim()).filter(Boolean),
       allowStore,
+      deferrable,
       // End of the chosen day, UTC: "expires on the 31st" includes the 31st.
       expiresAt: expires ? new Date(`${expires}T23:59:59.999Z`) : null,
       rpmLimit: rpm ? Number(rpm) : null,
@@ -105,6 +107,11 @@ export function CreateKeyForm({ onDone }: { onDone: () => void }) {
         </Field>
       </div>
       <Checkbox label="Allow storing responses (Responses API previous_response_id)" checked={allowStore} onChange={(e) => setAllowStore(e.target.checked)} />
+      <Checkbox
+        label="Defer to the batch tier: every non-streaming chat request is answered later (202 with a batch id, within a day) at batch prices, ~50% cheaper"
+        checked={deferrable}
+        onChange={(e) => setDeferrable(e.target.checked)}
+      />
       <DialogFooter>
         <Button type="submit" loading={create.isPending}>
           Create key

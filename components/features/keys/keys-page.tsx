@@ -61,6 +61,7 @@ export function KeysPage() {
         <span className="inline-flex items-center gap-2 font-medium text-slate-900">
           {row.original.name}
           {row.original.kind === "playground" ? <Badge tone="info">Playground</Badge> : null}
+          {row.original.deferrable ? <Badge tone="info">Deferred</Badge> : null}
         </span>
       ),
     },

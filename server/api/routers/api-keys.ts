@@ -20,6 +20,7 @@ const KEY_SELECT = {
   ownerId: true,
   allowedModels: true,
   allowStore: true,
+  deferrable: true,
   rpmLimit: true,
   tpmLimit: true,
   /** "client", or "playground" for a user's internal Playground key (routers/playground.ts). */
@@ -42,6 +43,7 @@ function auditSnapshot(row: KeyRow) {
     teamId: row.teamId,
     allowedModels: row.allowedModels,
     allowStore: row.allowStore,
+    deferrable: row.deferrable,
     rpmLimit: row.rpmLimit,
     tpmLimit: row.tpmLimit,
     expiresAt: row.expiresAt,
@@ -97,6 +99,7 @@ export const apiKeysRouter = router({
           hash,
           allowedModels: input.allowedModels,
           allowStore: input.allowStore,
+          deferrable: input.deferrable,
           expiresAt: input.expiresAt ?? null,
           rpmLimit: input.rpmLimit ?? null,
           tpmLimit: input.tpmLimit ?? null,
