@@ -53,6 +53,32 @@ describe("dense features", () => {
     expect(await extractAll(extractor16(), "abc")).toEqual(extractor16().extract("abc"));
   });
 
+  it("embeds a text once: later and concurrent requests for it share the result, a failure is not remembered", async () => {
+    let calls = 0;
+    let fail = true;
+    const flaky = {
+      id: "flaky-4",
+      dimensions: 4,
+      async embed(texts: string[]) {
+        calls += texts.length;
+        if (fail) throw new Error("model not loaded");
+        return texts.map(() => [1, 0, 0, 0]);
+      },
+    };
+    const extractor = withEmbeddings(flaky, extractor16());
+    await expect(extractAll(extractor, "same prompt")).rejects.toThrow("model not loaded");
+    fail = false;
+    const [a, b] = await Promise.all([extractAll(extractor, "same prompt"), extractAll(extractor, "same prompt")]);
+    expect(calls).toBe(2);
+    expect([...a.dense!]).toEqual([1, 0, 0, 0]);
+    a.dense![0] = 9; // each caller gets its own copy
+    expect([...(await extractAll(extractor, "same prompt")).dense!]).toEqual([1, 0, 0, 0]);
+    expect([...b.dense!]).toEqual([1, 0, 0, 0]);
+    expect(calls).toBe(2);
+    await extractAll(extractor, "another prompt");
+    expect(calls).toBe(3);
+  });
+
   it("learns from the dense part where the words carry no signal, and the model survives storage", async () => {
     // Same words everywhere; only the dense vector says which prompts the weak tier fails.
     const documents: TrainingDocument[] = Array.from({ length: 400 }, (_, i) => {
