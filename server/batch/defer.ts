@@ -48,11 +48,12 @@ export function parseDeadline(value: string, now: number): Date {
 }
 
 /**
- * The deferral check at the start of POST /chat/completions. Returns the 202 for a deferred request, or null
- * when the request runs live (no header and a key that is not deferrable, or a deferrable key's streaming
- * request, which cannot be answered later).
+ * The deferral check at the start of POST /chat/completions. Returns the 202 for a deferred request, or
+ * `{ live }` when the request runs live (no header and a key that is not deferrable, or a deferrable key's
+ * streaming request, which cannot be answered later) — with the key it authenticated, so the live pipeline does
+ * not authenticate again (null: authentication failed, and the pipeline answers and logs that).
  */
-export async function deferChatRequest(gw: Gateway, request: Request, requestId: string): Promise<Response | null> {
+export async function deferChatRequest(gw: Gateway, request: Request, requestId: string): Promise<Response | { live: AuthContext | null }> {
   const header = request.headers.get(DEFER_HEADER);
   let key: AuthContext;
   let source = request;
@@ -60,9 +61,9 @@ export async function deferChatRequest(gw: Gateway, request: Request, requestId:
     try {
       key = await gw.auth.authenticate(request.headers);
     } catch {
-      return null; // the live pipeline answers (and logs) authentication failures
+      return { live: null };
     }
-    if (!key.deferrable) return null;
+    if (!key.deferrable) return { live: key };
     // The body may still go to the live pipeline (a streaming request), so it is read from a copy.
     source = request.clone();
   } else {
@@ -74,7 +75,7 @@ export async function deferChatRequest(gw: Gateway, request: Request, requestId:
   assertNoForbiddenKeys(raw);
   const parsed = parseOrThrow(chatCompletionRequest, raw);
   if (parsed.stream) {
-    if (header === null) return null;
+    if (header === null) return { live: key };
     throw new AppError(400, "invalid_value", `A deferred request cannot stream: remove 'stream' or the ${DEFER_HEADER} header`, { param: "stream" });
   }
   // Unknown models and policies (x-switchyard-policy too), models the key may not use and invalid `switchyard`

@@ -51,7 +51,8 @@ export interface Surface<Req> {
   encoder(call: ParsedCall<Req>, key: AuthContext): StreamEncoder;
 }
 
-export async function runCall<Req>(gw: Gateway, request: Request, requestId: string, surface: Surface<Req>): Promise<Response> {
+/** `authenticated`: the key a caller already authenticated for this very request (the deferral check of chat). */
+export async function runCall<Req>(gw: Gateway, request: Request, requestId: string, surface: Surface<Req>, authenticated: AuthContext | null = null): Promise<Response> {
   const started = performance.now();
   const record: CallRecord = {
     id: crypto.randomUUID(),
@@ -66,7 +67,7 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
   let deferLog = false;
   let ticket: AdmissionTicket | null = null;
   try {
-    key = await gw.auth.authenticate(request.headers);
+    key = authenticated ?? (await gw.auth.authenticate(request.headers));
     Object.assign(record, { orgId: key.orgId, teamId: key.teamId, apiKeyId: key.apiKeyId });
     const raw = await readJsonBody(request, gw.rt.env.SWITCHYARD_MAX_BODY_BYTES);
     assertNoForbiddenKeys(raw);

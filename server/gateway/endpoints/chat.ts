@@ -38,6 +38,6 @@ export const chatSurface: Surface<ChatCompletionInput> = {
 export async function chatCompletions(gw: Gateway, request: Request, requestId: string): Promise<Response> {
   // x-switchyard-defer (or a deferrable key): accepted with 202 and answered later at batch prices.
   const deferred = await deferChatRequest(gw, request, requestId);
-  if (deferred) return deferred;
-  return runCall(gw, request, requestId, chatSurface);
+  if (deferred instanceof Response) return deferred;
+  return runCall(gw, request, requestId, chatSurface, deferred.live);
 }
