@@ -84,15 +84,12 @@ export function compressRequest(request: ChatRequest, policy: CompressionPolicy 
     }
   }
   if (policy.dedupe !== false) {
-    // Removing repeated paragraphs can leave a message identical to an earlier one, and removing a message can
-    // make two neighbours identical: repeat until nothing changes (each round removes something, so it ends).
-    for (let round = 0, rounds = messages.length + 1; round < rounds; round++) {
-      const deduped = dedupeMessages(messages);
-      if (deduped.messages === messages) break;
+    const deduped = dedupeMessages(messages);
+    if (deduped.messages !== messages) {
       messages = deduped.messages;
-      removedMessages += deduped.removedMessages;
-      removedParagraphs += deduped.removedParagraphs;
-      if (!steps.includes("dedupe")) steps.push("dedupe");
+      removedMessages = deduped.removedMessages;
+      removedParagraphs = deduped.removedParagraphs;
+      steps.push("dedupe");
     }
   }
   let trimmedMessages = 0;
@@ -284,7 +281,30 @@ function isToolTraffic(message: ChatMessage): boolean {
   return message.role === "tool" || message.role === "function" || (message.role === "assistant" && (message.tool_calls?.length ?? 0) > 0);
 }
 
-function dedupeMessages(messages: ChatMessage[]): { messages: ChatMessage[]; removedMessages: number; removedParagraphs: number } {
+interface Deduped {
+  messages: ChatMessage[];
+  removedMessages: number;
+  removedParagraphs: number;
+}
+
+/**
+ * Rounds of `dedupeRound` until nothing changes: removing repeated paragraphs can leave a message identical to an
+ * earlier one, and removing a message can make two neighbours identical. Every round that changes something removes
+ * text, so it ends. The input array comes back when nothing was removed.
+ */
+function dedupeMessages(messages: ChatMessage[]): Deduped {
+  let removedMessages = 0;
+  let removedParagraphs = 0;
+  for (;;) {
+    const round = dedupeRound(messages);
+    if (round.messages === messages) return { messages, removedMessages, removedParagraphs };
+    messages = round.messages;
+    removedMessages += round.removedMessages;
+    removedParagraphs += round.removedParagraphs;
+  }
+}
+
+function dedupeRound(messages: ChatMessage[]): Deduped {
   const kept: ChatMessage[] = [];
   const systemSeen = new Set<string>();
   let removedMessages = 0;
