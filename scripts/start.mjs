@@ -1,6 +1,7 @@
 // `npm start`: prepares what a fresh clone lacks (Prisma client, Next.js build), then runs server/main.ts.
 // `--dev` runs Next in development mode (hot reload) behind the same server.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { constants } from "node:os";
 import { existsSync } from "node:fs";
 import { buildIsCurrent, markBuilt } from "./build-state.mjs";
 
@@ -16,8 +17,13 @@ if (!dev && !buildIsCurrent()) {
   run(["node_modules/next/dist/bin/next", "build"], { NEXT_TELEMETRY_DISABLED: "1" });
   markBuilt();
 }
-const main = spawnSync(process.execPath, ["--import", "tsx", "server/main.ts"], {
+// The server runs as a child, and the signals this process gets are passed on to it, so stopping `npm start`
+// (SIGTERM from a process manager or `docker stop`, which npm forwards here — the package.json script `exec`s node
+// so no shell sits in between) drains the server instead of leaving it running, orphaned. After a Ctrl-C the
+// terminal has sent SIGINT to the server as well; it ignores the repeat.
+const main = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
   stdio: "inherit",
   env: { ...process.env, NODE_ENV: dev ? "development" : "production", NEXT_TELEMETRY_DISABLED: "1" },
 });
-process.exit(main.status ?? 1);
+for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(signal, () => main.kill(signal));
+main.on("exit", (code, signal) => process.exit(code ?? 128 + (constants.signals[signal] ?? 0)));
