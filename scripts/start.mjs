@@ -6,13 +6,15 @@ import { existsSync } from "node:fs";
 import { buildIsCurrent, markBuilt } from "./build-state.mjs";
 
 const dev = process.argv.includes("--dev");
+// SWITCHYARD_NO_UI=1 serves only the gateway and ops endpoints: no dashboard to build (server/env.ts reads the same values).
+const noUi = ["1", "true", "yes"].includes(process.env.SWITCHYARD_NO_UI ?? "");
 const run = (args, env = {}) => {
   const result = spawnSync(process.execPath, args, { stdio: "inherit", env: { ...process.env, ...env } });
   if (result.status !== 0) process.exit(result.status ?? 1);
 };
 
 if (!existsSync("server/db/generated/client.ts")) run(["scripts/prisma-generate.mjs"]);
-if (!dev && !buildIsCurrent()) {
+if (!dev && !noUi && !buildIsCurrent()) {
   console.log("Building the dashboard (first run or sources changed)…");
   run(["node_modules/next/dist/bin/next", "build"], { NEXT_TELEMETRY_DISABLED: "1" });
   markBuilt();

@@ -8,9 +8,10 @@ interface Exit {
   stderr: string;
 }
 
-/** Runs server/main.ts as `npm start` would (without the Next.js build: SWITCHYARD_NO_UI=1). */
-function launch(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "server/main.ts"], {
+/** Runs server/main.ts as `npm start` would (without the Next.js build: SWITCHYARD_NO_UI=1), or `npm start` itself. */
+function launch(env: Record<string, string>, command: string[] = [process.execPath, "--import", "tsx", "server/main.ts"]) {
+  const child = spawn(command[0]!, command.slice(1), {
+    detached: true, // its own process group, so a test can kill whatever it leaves behind
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", PORT: "0", HOST: "127.0.0.1", SWITCHYARD_NO_UI: "1", NODE_ENV: "production", ...env },
   });
   let stdout = "";
@@ -61,6 +62,29 @@ describe("server/main.ts as a process", () => {
       expect(result.stdout).toContain("shutdown complete");
       expect(result.stdout).toContain("generated a master secret");
     } finally {
+      dir.remove();
+    }
+  });
+
+  it("npm start passes SIGTERM on to the server: it drains, npm exits 0 and nothing keeps serving", { timeout: 180_000 }, async () => {
+    // npm runs the script without a shell in between (`exec node scripts/start.mjs`), and start.mjs forwards the
+    // signal to the server it spawned; before, SIGTERM to npm left the server running orphaned on its port.
+    const dir = tempDir();
+    const { child, exited, url } = launch({ SWITCHYARD_DATA_DIR: dir.path }, ["npm", "start", "--silent"]);
+    try {
+      const base = await url;
+      expect((await fetch(`${base}/api/ready`)).status).toBe(200);
+      child.kill("SIGTERM");
+      const result = await exited;
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain("shutdown complete");
+      await expect(fetch(`${base}/api/ready`, { signal: AbortSignal.timeout(5_000) })).rejects.toThrow();
+    } finally {
+      try {
+        process.kill(-child.pid!, "SIGKILL"); // a server left running (the bug) would keep the port and the data dir
+      } catch {
+        // nothing left in the group
+      }
       dir.remove();
     }
   });
