@@ -280,6 +280,13 @@ describe("reliability: requests from clients", () => {
         ["/chat/completions", chatBody({ metadata: { base_url: "http://evil.example" } }), "metadata.base_url"],
         ["/chat/completions", chatBody({ extra_body: { nested: { "api-key": "sk-attacker-0123456789" } } }), "extra_body.nested.api-key"],
         ["/chat/completions", chatBody({ headers: { Authorization: "Bearer sk-attacker-0123456789" } }), "headers"],
+        // Each provider's auth header pasted into the body: Anthropic, Gemini, a proxy's; top-level and nested.
+        ["/chat/completions", chatBody({ "x-api-key": "sk-attacker-0123456789" }), "x-api-key"],
+        ["/chat/completions", chatBody({ metadata: { "X-Api-Key": "sk-attacker-0123456789" } }), "metadata.X-Api-Key"],
+        ["/chat/completions", chatBody({ metadata: { "x-goog-api-key": "sk-attacker-0123456789" } }), "metadata.x-goog-api-key"],
+        ["/chat/completions", chatBody({ metadata: { "Proxy-Authorization": "Basic sk-attacker-0123456789" } }), "metadata.Proxy-Authorization"],
+        ["/chat/completions", chatBody({ metadata: { azure_ad_token: "sk-attacker-0123456789" } }), "metadata.azure_ad_token"],
+        ["/chat/completions", chatBody({ messages: [{ role: "user", content: "hi", api_key: "sk-attacker-0123456789" }] }), "messages.0.api_key"],
         ["/responses", JSON.stringify({ model: MODEL, input: "hi", api_base: "http://169.254.169.254" }), "api_base"],
         ["/embeddings", JSON.stringify({ model: "sim-openai/text-embedding-3-small", input: "hi", base_url: "http://127.0.0.1:1" }), "base_url"],
       ];
@@ -290,11 +297,19 @@ describe("reliability: requests from clients", () => {
         expect(JSON.parse(text).error).toMatchObject({ code: "forbidden_parameter", param });
         expect(text).not.toContain("sk-attacker-0123456789");
       }
-      const anthropic = await post("/messages", anthropicBody({ metadata: { api_base: "http://169.254.169.254" } }));
-      expect(anthropic.status).toBe(400);
-      const body = await anthropic.json();
-      expect(body).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
-      expect(body.error.message).toContain("api_base");
+      for (const [extra, param] of [
+        [{ metadata: { api_base: "http://169.254.169.254" } }, "metadata.api_base"],
+        [{ "x-api-key": "sk-attacker-0123456789" }, "x-api-key"],
+        [{ metadata: { user_id: "u", "x-api-key": "sk-attacker-0123456789" } }, "metadata.x-api-key"],
+      ] as const) {
+        const anthropic = await post("/messages", anthropicBody(extra));
+        const text = await anthropic.text();
+        expect(anthropic.status, param).toBe(400);
+        const body = JSON.parse(text);
+        expect(body).toMatchObject({ type: "error", error: { type: "invalid_request_error", code: "forbidden_parameter" } });
+        expect(body.error.message).toContain(`'${param}'`);
+        expect(text).not.toContain("sk-attacker-0123456789");
+      }
       expect(sim.count()).toBe(0);
     });
   });

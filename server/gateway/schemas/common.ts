@@ -16,8 +16,15 @@ export const safeString = (max = 10_000_000) =>
     .refine((s) => !s.includes("\u0000"), "must not contain NUL characters")
     .refine((s) => !LONE_SURROGATE.test(s), "must be valid Unicode (lone surrogate found)");
 
-/** Keys that would let a client steer the upstream endpoint or its credentials. */
-const FORBIDDEN_KEYS = new Set(["apibase", "baseurl", "apikey", "apiurl", "authorization", "headers", "extraheaders", "customllmprovider", "awssecretaccesskey", "awsaccesskeyid", "vertexcredentials", "apiversion"]);
+/**
+ * Keys that would let a client steer the upstream endpoint or its credentials, compared lower-cased without `-`/`_`.
+ * The auth headers are every provider's: OpenAI `Authorization`, Azure `api-key`, Anthropic `x-api-key`, Gemini
+ * `x-goog-api-key`, and a proxy's `Proxy-Authorization`.
+ */
+const FORBIDDEN_KEYS = new Set([
+  "apibase", "baseurl", "apikey", "apiurl", "authorization", "proxyauthorization", "xapikey", "xgoogapikey", "headers", "extraheaders",
+  "customllmprovider", "awssecretaccesskey", "awsaccesskeyid", "awssessiontoken", "azureadtoken", "vertexcredentials", "apiversion",
+]);
 
 /** Subtrees that hold user-defined JSON Schemas, where any property name is legitimate. */
 const SCHEMA_PATHS = [/^messages\.\d+\.content\.\d+\.input$/, /^output_config\.format\.schema$/, /^tools\.\d+\.function\.parameters$/, /^response_format\.json_schema\.schema$/, /^tools\.\d+\.input_schema$/, /^text\.format\.schema$/, /^tools\.\d+\.parameters$/];
