@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readJsonBody } from "./body";
+import { readCappedBody, readJsonBody } from "./body";
 import { AppError } from "./errors";
 
 const req = (body: BodyInit | null, headers: Record<string, string> = { "content-type": "application/json" }) =>
@@ -45,5 +45,26 @@ describe("readJsonBody", () => {
     });
     expect(await codeOf(readJsonBody(req(endless), 1000))).toEqual([413, "request_too_large"]);
     expect(pulled).toBeLessThan(40);
+  });
+});
+
+describe("readCappedBody", () => {
+  const capped = () => new AppError(413, "capped", "over");
+
+  it("returns every chunk's bytes in order, and none for a request without a body", async () => {
+    const parts = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("ab"));
+        controller.enqueue(new TextEncoder().encode("cd"));
+        controller.close();
+      },
+    });
+    expect(new TextDecoder().decode(await readCappedBody(req(parts), 4, capped))).toBe("abcd");
+    expect((await readCappedBody(new Request("http://x/", { method: "POST" }), 4, capped)).byteLength).toBe(0);
+  });
+
+  it("throws the caller's error past the cap, by declared length or by count", async () => {
+    expect(await codeOf(readCappedBody(req("x", { "content-length": "5" }), 4, capped))).toEqual([413, "capped"]);
+    expect(await codeOf(readCappedBody(req("xxxxx"), 4, capped))).toEqual([413, "capped"]);
   });
 });

@@ -17,27 +17,9 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
   if (encoding !== "identity" && encoding !== "") {
     throw new AppError(415, "unsupported_content_encoding", `Content-Encoding ${encoding} is not accepted; send the body uncompressed`);
   }
-  const declared = request.headers.get("content-length");
-  // Unread bodies are not cancelled here: cancelling destroys the socket before the error response is sent.
-  // The HTTP server discards what is left (bounded) and closes the connection after answering.
-  if (declared !== null && Number(declared) > maxBytes) throw tooLarge(maxBytes);
-  if (!request.body) throw new AppError(400, "invalid_json", "The request body is empty; expected a JSON object");
-
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      reader.releaseLock();
-      throw tooLarge(maxBytes);
-    }
-    chunks.push(value);
-  }
-  if (size === 0) throw new AppError(400, "invalid_json", "The request body is empty; expected a JSON object");
-  const text = utf8.decode(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+  const bytes = await readCappedBody(request, maxBytes, () => tooLarge(maxBytes));
+  if (bytes.byteLength === 0) throw new AppError(400, "invalid_json", "The request body is empty; expected a JSON object");
+  const text = utf8.decode(bytes);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -47,4 +29,30 @@ export async function readJsonBody(request: Request, maxBytes: number): Promise<
 
 function tooLarge(maxBytes: number): AppError {
   return new AppError(413, "request_too_large", `The request body exceeds the limit of ${maxBytes} bytes`);
+}
+
+/**
+ * The body's bytes (empty when there is none), never buffering more than `maxBytes`: a declared Content-Length
+ * over the cap, or the count passing it while streaming, throws `tooLarge()` without reading further.
+ */
+export async function readCappedBody(request: Request, maxBytes: number, tooLarge: () => Error): Promise<Uint8Array<ArrayBuffer>> {
+  // Unread bodies are not cancelled here: cancelling destroys the socket before the error response is sent.
+  // The HTTP server discards what is left (bounded) and closes the connection after answering.
+  const declared = request.headers.get("content-length");
+  if (declared !== null && Number(declared) > maxBytes) throw tooLarge();
+  if (!request.body) return new Uint8Array(0);
+  const reader = request.body.getReader();
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      reader.releaseLock();
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }

@@ -4,6 +4,7 @@
  */
 import { fileObject, listPage } from "../../batch/objects";
 import { createFile, fileContent, findFile, listFiles, type Scope } from "../../batch/store";
+import { readCappedBody } from "../body";
 import type { Gateway } from "../context";
 import { AppError } from "../errors";
 import { pageQuery } from "./batches";
@@ -38,26 +39,10 @@ async function readUpload(request: Request, maxBytes: number): Promise<{ purpose
   if (!type.toLowerCase().startsWith("multipart/form-data")) {
     throw new AppError(415, "unsupported_media_type", `Content-Type must be multipart/form-data (got ${type.split(";", 1)[0] || "none"})`);
   }
-  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
-  if (declared > maxBytes) throw tooLarge(maxBytes);
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  if (request.body) {
-    const reader = request.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        reader.releaseLock();
-        throw tooLarge(maxBytes);
-      }
-      chunks.push(value);
-    }
-  }
+  const bytes = await readCappedBody(request, maxBytes, () => tooLarge(maxBytes));
   let form: FormData;
   try {
-    form = await new Response(Buffer.concat(chunks, size), { headers: { "content-type": type } }).formData();
+    form = await new Response(bytes, { headers: { "content-type": type } }).formData();
   } catch {
     throw new AppError(400, "invalid_multipart", "The request body is not valid multipart/form-data");
   }
