@@ -110,7 +110,7 @@ describe("context-cache manager", () => {
     expect(body.contents).toEqual([{ role: "user", parts: [{ text: "Which track?" }] }]);
     const json = { candidates: [{ content: { role: "model", parts: [{ text: "7" }] }, finishReason: "STOP" }], usageMetadata: { promptTokenCount: 1510, cachedContentTokenCount: 1500, candidatesTokenCount: 1 } };
     expect(leased.parseResponse(json, upstream).usage!.prompt_tokens_details).toEqual({ cached_tokens: 0, cache_write_tokens: 1500 });
-    const reused = withContextCache(adapter, { name: "cachedContents/abc", key: "k", tokens: 1500, created: false, storagePerMillion: "0" });
+    const reused = withContextCache(adapter, { name: "cachedContents/abc", key: "k", tokens: 1500, created: false });
     expect(reused.parseResponse(json, upstream).usage!.prompt_tokens_details).toEqual({ cached_tokens: 1500 });
   });
 
@@ -118,10 +118,10 @@ describe("context-cache manager", () => {
     expect(storageForTtl(1, 600)).toBe("0.1666666667");
     expect(storageForTtl(4.5, 3600)).toBe("4.5");
     const t = target();
-    const lease = { name: "cachedContents/abc", key: "k", tokens: 1500, created: true, storagePerMillion: storageForTtl(1, 600) };
+    const lease = { name: "cachedContents/abc", key: "k", tokens: 1500, created: true as const, storagePerMillion: storageForTtl(1, 600) };
     expect(billedTarget(t, lease).model!.prices.cacheWrite).toBe("0.5416666667"); // input 0.30 + storage + read 0.075
     expect(billedTarget(t, lease).model!.prices.cacheRead).toBe(t.model!.prices.cacheRead);
-    expect(billedTarget(t, { ...lease, created: false })).toBe(t);
+    expect(billedTarget(t, { name: lease.name, key: lease.key, tokens: lease.tokens, created: false })).toBe(t);
     expect(billedTarget(t, null)).toBe(t);
   });
 

@@ -82,17 +82,21 @@ export const DEFAULT_CONTEXT_CACHE_OPTIONS: ContextCacheOptions = {
 };
 
 /** A cache an attempt may name. */
-export interface ContextCacheLease {
+export type ContextCacheLease = {
   name: string;
   /** The state key of the entry (to forget it when the upstream no longer has it). */
   key: string;
   /** Prompt tokens the cache holds (as the upstream counted them). */
   tokens: number;
-  /** True when this attempt created it: its tokens are logged as a cache write. */
-  created: boolean;
-  /** Storage of one cached token for the cache's TTL, USD per 1M tokens (a catalog decimal); billed with the write. */
-  storagePerMillion: string;
-}
+} & (
+  | { created: false }
+  | {
+      /** This attempt created it: its tokens are logged as a cache write. */
+      created: true;
+      /** Storage of one cached token for the cache's TTL, USD per 1M tokens (a catalog decimal); billed with the write. */
+      storagePerMillion: string;
+    }
+);
 
 export interface AcquireInput {
   target: Target;
@@ -160,7 +164,7 @@ export function createContextCacheManager(state: StateStore, options: Partial<Co
         const entry = parseEntry(await state.get(key));
         if (entry && entry.expireAt - o.expiryMarginMs > now) {
           await state.incrBy(`${key}:uses`, 1, 2 * ttlMs);
-          return { name: entry.name, key, tokens: entry.tokens, created: false, storagePerMillion: "0" };
+          return { name: entry.name, key, tokens: entry.tokens, created: false };
         }
         // Expected uses during the TTL: the requests seen with this prefix in the current window (this one
         // included), or, when a cache of it just expired, how often that one was used.
