@@ -19,7 +19,7 @@ import type { AdmissionTicket, CacheLookup, CachedAnswer, CallContext } from "./
 import { routeCall, type Plan, type Target } from "./resolve";
 import { routeHeaders as explainRoute, routeRecord, routingFor } from "../routing";
 import { assertNoForbiddenKeys } from "./schemas/common";
-import { priceCall, priceCacheHit } from "./settle";
+import { priceCall, priceCacheHit, recordFailure } from "./settle";
 import { contextCacheFor } from "../cache/gemini-context";
 import { SSE_HEADERS, readSse, type SseReader } from "./sse";
 import { estimatePromptTokens, estimateTextTokens } from "./tokens";
@@ -150,11 +150,7 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     return jsonResponse(body, { headers: { ...routeHeaders(plan, target, attempts, record.costUsd), ...extraHeaders } });
   } catch (error) {
     await ticket?.release();
-    const appError = toAppError(error);
-    record.status = appError.status;
-    record.errorClass = appError.code;
-    record.latencyMs = Math.round(performance.now() - started);
-    throw appError;
+    throw recordFailure(record, error, started);
   } finally {
     record.attempts = attempts;
     if (key && !deferLog) gw.rt.calls.write(record);

@@ -10,8 +10,10 @@
  * Output caps never appear here: a cap that truncated nothing changed no token (see server/ledger/README.md).
  */
 import { decimalToString } from "../catalog/money";
+import type { CallRecord } from "../ledger/call-log";
 import { computeCost } from "../ledger/cost";
 import type { NormalizedUsage } from "../providers/types";
+import { toAppError, type AppError } from "./errors";
 import type { Target } from "./resolve";
 
 export interface CallMoney {
@@ -54,4 +56,16 @@ export function priceCall(usage: NormalizedUsage, target: Target, reference: Tar
     savingsPromptCacheUsd: decimalToString(targetUncached - actual),
     ...(inputTokensSaved > 0 ? { savingsCompressionUsd: decimalToString(targetOriginal - targetUncached) } : {}),
   };
+}
+
+/**
+ * The row of a call that failed: the error's status and code, and the latency up to the failure (`started` is the
+ * call's `performance.now()`). Returns the error as the AppError the surface renders.
+ */
+export function recordFailure(record: CallRecord, error: unknown, started: number): AppError {
+  const appError = toAppError(error);
+  record.status = appError.status;
+  record.errorClass = appError.code;
+  record.latencyMs = Math.round(performance.now() - started);
+  return appError;
 }

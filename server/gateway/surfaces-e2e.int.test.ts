@@ -120,9 +120,14 @@ describe("POST /api/v1/embeddings through the official openai SDK", () => {
   });
 
   it("rejects a chat-only model and a wrong dimension with a 400 naming the parameter", async () => {
-    const notEmbed = await client.embeddings.create({ model: "sim-openai/sim-small", input: "x" }).catch((e) => e);
+    const notEmbed = await client.embeddings.create({ model: "sim-openai/sim-small", input: "x", user: "not-embed" }).catch((e) => e);
     expect(notEmbed).toBeInstanceOf(OpenAI.BadRequestError);
     expect(notEmbed.param).toBe("model");
+    // The failure is logged as one row with the error's status and code.
+    await app.rt.calls.flush();
+    const rows = await app.rt.db.prisma.call.findMany({ where: { endUser: "not-embed" } });
+    expect(rows).toMatchObject([{ endpoint: "embeddings", status: 400, errorClass: "model_not_embeddings", requestedModel: "sim-openai/sim-small" }]);
+    expect(rows[0]!.latencyMs).toBeGreaterThanOrEqual(0);
     const dims = await client.embeddings.create({ model: "switchyard/use-lite", input: "x", dimensions: 3 }).catch((e) => e);
     expect(dims.param).toBe("dimensions");
   });

@@ -9,12 +9,12 @@ import type { NormalizedUsage } from "../../providers/types";
 import { readJsonBody } from "../body";
 import type { AuthContext } from "../auth";
 import type { Gateway } from "../context";
-import { AppError, toAppError } from "../errors";
+import { AppError } from "../errors";
 import type { AdmissionTicket } from "../hooks";
 import { resolvePlan, type Plan } from "../resolve";
 import { assertNoForbiddenKeys, parseOrThrow } from "../schemas/common";
 import { embeddingsRequest, type EmbeddingsInput } from "../schemas/embeddings";
-import { priceCall } from "../settle";
+import { priceCall, recordFailure } from "../settle";
 import { estimateTextTokens } from "../tokens";
 import { send, withFallback, type AttemptRecord } from "../upstream";
 
@@ -100,11 +100,7 @@ export async function embeddings(gw: Gateway, request: Request, requestId: strin
     });
   } catch (error) {
     await ticket?.release();
-    const appError = toAppError(error);
-    record.status = appError.status;
-    record.errorClass = appError.code;
-    record.latencyMs = Math.round(performance.now() - started);
-    throw appError;
+    throw recordFailure(record, error, started);
   } finally {
     record.attempts = attempts;
     if (key) gw.rt.calls.write(record);
