@@ -1,6 +1,6 @@
 import { MessageStream } from "@anthropic-ai/sdk/lib/MessageStream";
 import { describe, expect, it } from "vitest";
-import { AppError } from "../gateway/errors";
+import { rejection } from "../testing/app-error";
 import type { SseEvent } from "./adapter";
 import { TEST_KEY } from "./adapter.contract";
 import { JSON_RESPONSE_TOOL } from "./anthropic";
@@ -24,16 +24,6 @@ const hello: ChatRequest = { model: "m", messages: [{ role: "user", content: "Hi
 function body(req: ChatRequest, t: UpstreamTarget = target, dropParams?: string[]): Record<string, unknown> {
   const options = dropParams ? { dropParams: new Set(dropParams) } : undefined;
   return JSON.parse(adapter.buildRequest(req, t, options).body) as Record<string, unknown>;
-}
-
-function rejection(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected an AppError");
 }
 
 function stream(events: SseEvent[]): ChatChunk[] {

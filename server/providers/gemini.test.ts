@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AppError } from "../gateway/errors";
+import { rejection } from "../testing/app-error";
 import { TEST_KEY } from "./adapter.contract";
 import { geminiSse } from "./fixtures/gemini";
 import { THOUGHT_SIGNATURE_SEPARATOR } from "./gemini";
@@ -18,16 +18,6 @@ const hello: ChatRequest = { model: "m", messages: [{ role: "user", content: "Hi
 function body(req: ChatRequest, dropParams?: string[]): Record<string, unknown> {
   const options = dropParams ? { dropParams: new Set(dropParams) } : undefined;
   return JSON.parse(adapter.buildRequest(req, target, options).body) as Record<string, unknown>;
-}
-
-function rejection(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected an AppError");
 }
 
 function stream(events: ReturnType<typeof geminiSse>): { chunks: ChatChunk[]; finished: boolean } {

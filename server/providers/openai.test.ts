@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { AppError } from "../gateway/errors";
+import { rejection } from "../testing/app-error";
 import { TEST_KEY } from "./adapter.contract";
 import { sse } from "./fixtures/openai";
 import { isChatResponseShape, responseSchema } from "./openai";
@@ -16,16 +16,6 @@ function targetFor(kind: ProviderKind, extra: Partial<UpstreamTarget> = {}): Ups
 function body(kind: ProviderKind, req: ChatRequest, dropParams?: string[]): Record<string, unknown> {
   const options = dropParams ? { dropParams: new Set(dropParams) } : undefined;
   return JSON.parse(getAdapter(kind).buildRequest(req, targetFor(kind), options).body) as Record<string, unknown>;
-}
-
-function rejection(fn: () => unknown): AppError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected an AppError");
 }
 
 function stream(kind: ProviderKind, chunks: unknown[], done = true): { chunks: ChatChunk[]; finished: boolean; usage: unknown } {

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { createAnthropicAdapter } from "../../providers/anthropic";
 import type { ChatChunk, ChatResponse, NormalizedUsage, UpstreamTarget } from "../../providers/types";
+import { rejection } from "../../testing/app-error";
 import { AppError } from "../errors";
 import { assertNoForbiddenKeys, parseOrThrow } from "../schemas/common";
 import {
@@ -19,16 +20,6 @@ const base = { model: "claude-sonnet", max_tokens: 256, messages: [{ role: "user
 function parse(body: unknown): AnthropicMessagesRequest {
   assertNoForbiddenKeys(body);
   return parseOrThrow(anthropicMessagesRequest, body);
-}
-
-function rejection(run: () => unknown): AppError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
 }
 
 /** A conversation using every block kind the surface accepts. */

@@ -3,6 +3,7 @@ import { accumulateResponse } from "openai/lib/responses/ResponseAccumulator";
 import type { Response as OpenAIResponse, ResponseStreamEvent } from "openai/resources/responses/responses";
 import { describe, expect, it } from "vitest";
 import type { ChatChunk, ChatResponse, NormalizedUsage, ToolCall } from "../../providers/types";
+import { rejection } from "../../testing/app-error";
 import { AppError } from "../errors";
 import { assertNoForbiddenKeys, parseOrThrow } from "../schemas/common";
 import {
@@ -22,16 +23,6 @@ const base = { model: "gpt-4o-mini", input: "hi" };
 function parse(body: unknown): ResponsesCreateRequest {
   assertNoForbiddenKeys(body);
   return parseOrThrow(responsesCreateRequest, body);
-}
-
-function rejection(run: () => unknown): AppError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof AppError) return error;
-    throw error;
-  }
-  throw new Error("expected a rejection");
 }
 
 const weatherTool = {
