@@ -23,7 +23,7 @@ describe.skipIf(!shared)("two instances sharing Postgres and Redis", () => {
   let b: TestServer;
   let tenant: { orgId: string; teamId: string };
 
-  const clients = async (name: string, limits: { rpmLimit?: number } = {}) => {
+  const clients = async (name: string, limits: { rpmLimit?: number; tpmLimit?: number } = {}) => {
     const { key, record } = await createApiKey(a.rt.db.prisma, { ...tenant, name, ...limits });
     const make = (app: TestServer) => new OpenAI({ apiKey: key, baseURL: `${app.url}/api/v1`, maxRetries: 0 });
     return { id: record.id, a: make(a), b: make(b) };
@@ -54,6 +54,21 @@ describe.skipIf(!shared)("two instances sharing Postgres and Redis", () => {
   it("admits no more than a key's RPM across both instances at three times the limit", async () => {
     const c = await clients("shared-rpm", { rpmLimit: 10 });
     const results = await Promise.all(Array.from({ length: 30 }, (_, i) => ask(i % 2 ? c.a : c.b)));
+    expect(results.filter((r) => r === "ok")).toHaveLength(10);
+    expect(new Set(results.filter((r) => r !== "ok"))).toEqual(new Set(["rate_limit_exceeded"]));
+  });
+
+  it("admits no more than a key's TPM across both instances at three times the limit", async () => {
+    // What one request counts against a token limit, read from a key of its own on instance a.
+    const probe = await createApiKey(a.rt.db.prisma, { ...tenant, name: "tpm-probe", tpmLimit: 1_000_000 });
+    const measured = await new OpenAI({ apiKey: probe.key, baseURL: `${a.url}/api/v1`, maxRetries: 0 }).chat.completions
+      .create({ model: MODEL, messages: [{ role: "user", content: "Count to three [[sim:tokens=30]]" }], max_tokens: 30 })
+      .withResponse();
+    const perRequest = 1_000_000 - Number(measured.response.headers.get("x-ratelimit-remaining-tokens"));
+    expect(perRequest).toBeGreaterThan(30);
+    const c = await clients("shared-tpm", { tpmLimit: perRequest * 10 });
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => ask(i % 2 ? c.a : c.b)));
+    // Ten fit; per-instance counters would have let up to twenty through.
     expect(results.filter((r) => r === "ok")).toHaveLength(10);
     expect(new Set(results.filter((r) => r !== "ok"))).toEqual(new Set(["rate_limit_exceeded"]));
   });
