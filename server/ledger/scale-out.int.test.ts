@@ -2,8 +2,10 @@
  * Two Switchyard instances sharing one Postgres and one Redis (reliability case 20): budgets and rate limits hold
  * across both, a config change made through one is enforced by the other within about a second, and an instance
  * whose Redis is gone refuses (503) instead of falling back to local counters. Skipped without DATABASE_URL and
- * REDIS_URL.
+ * REDIS_URL. The last suite (REDIS_URL only) puts a TCP relay between one instance and Redis and freezes it, as a
+ * partition or a paused Redis would: the connection stays open and nothing answers.
  */
+import net from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDecimal } from "../catalog/money";
@@ -114,5 +116,70 @@ describe.skipIf(!shared)("two instances sharing Postgres and Redis", () => {
     await a.rt.state.close();
     expect(await ask(c.a)).toBe("limits_unavailable");
     expect(await ask(c.b)).toBe("ok");
+  });
+});
+
+/** A TCP relay to Redis that can freeze: while frozen it holds both directions (nothing lost, nothing delivered). */
+async function startFreezableRelay(target: URL) {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(Number(target.port || 6379), target.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on("error", () => {});
+      s.on("close", () => sockets.delete(s));
+    }
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on("close", () => upstream.destroy());
+    upstream.on("close", () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `redis://127.0.0.1:${(server.address() as net.AddressInfo).port}`,
+    freeze: () => sockets.forEach((s) => s.pause()),
+    thaw: () => sockets.forEach((s) => s.resume()),
+    close: () => {
+      sockets.forEach((s) => s.destroy());
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe.skipIf(!process.env.REDIS_URL)("a shared store that stops answering", () => {
+  let sim: Simulator;
+  let relay: Awaited<ReturnType<typeof startFreezableRelay>>;
+  let app: TestServer;
+  let tenant: { orgId: string; teamId: string };
+
+  beforeAll(async () => {
+    sim = await startSimulator();
+    relay = await startFreezableRelay(new URL(process.env.REDIS_URL!));
+    app = await startTestServer({ REDIS_URL: relay.url });
+    tenant = (await seedSimulatorProviders(app, sim.url)).tenant;
+  });
+  afterAll(async () => {
+    relay?.thaw();
+    await app?.dispose();
+    await relay?.close();
+    await sim?.close();
+  });
+
+  it("refuses with 503 within seconds instead of hanging, never admitting unchecked, and recovers when Redis answers again", { timeout: 60_000 }, async () => {
+    const { key } = await createApiKey(app.rt.db.prisma, { ...tenant, name: "frozen-store", rpmLimit: 100 });
+    const client = new OpenAI({ apiKey: key, baseURL: `${app.url}/api/v1`, maxRetries: 0, timeout: 20_000 });
+    const ask = () =>
+      client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Count to three" }], max_tokens: 10 }).then(
+        () => "ok",
+        (error: { code?: string; name?: string }) => error.code ?? error.name ?? "error",
+      );
+    expect(await ask()).toBe("ok");
+    const calls = sim.count({ operation: "chat" });
+    relay.freeze();
+    // Before the fix the request waited on its rate-limit check forever (the SDK's 20 s timeout ended it).
+    expect(await Promise.all([ask(), ask()])).toEqual(["limits_unavailable", "limits_unavailable"]);
+    expect(sim.count({ operation: "chat" })).toBe(calls);
+    relay.thaw();
+    await waitUntil(async () => (await ask()) === "ok", 10_000);
   });
 });

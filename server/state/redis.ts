@@ -159,14 +159,22 @@ interface Scripts {
 
 const ttlArg = (ttlMs?: number) => (ttlMs && ttlMs > 0 ? String(Math.ceil(ttlMs)) : "");
 
-/** Shared store for several instances. Commands fail fast (no offline queue) so callers can fail closed. */
-export async function createRedisStore(url: string, options: { prefix?: string } = {}): Promise<StateStore> {
+/**
+ * How long one command may wait for its reply. A Redis that stops answering with the connection still open (paused,
+ * overloaded, a partition that drops packets) would otherwise leave every command, and every request waiting on a
+ * rate limit or budget, pending forever: with a bound they fail and callers fail closed.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 2_000;
+
+/** Shared store for several instances. Commands fail fast (no offline queue, bounded wait) so callers can fail closed. */
+export async function createRedisStore(url: string, options: { prefix?: string; commandTimeoutMs?: number } = {}): Promise<StateStore> {
   const RedisClient = await loadRedis();
   const client = new RedisClient(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 5_000,
+    commandTimeout: options.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS,
     keyPrefix: options.prefix ?? "sy:",
   });
   client.on("error", () => {}); // surfaced to callers by the failing command
