@@ -8,6 +8,9 @@ import { startSwitchyard, type Switchyard } from "../start";
 import { waitUntil } from "../state/store.contract";
 import { LogCapture, createTestDatabase, seedSimulatorProviders, startTestServer, tempDir, testEnv, type TestServer } from "../testing/harness";
 import { bumpConfigVersion } from "../gateway/snapshot";
+import { decimalToString } from "../catalog/money";
+import { Prisma } from "../db/generated/client";
+import { computeCost } from "../ledger/cost";
 import type { BatchWorkerOptions } from "./context";
 
 /** Every interval shortened so a batch completes in a few tens of milliseconds. */
@@ -258,6 +261,90 @@ describe("batch tier through the official openai SDK", () => {
     expect(squeezed.inputTokens).toBeLessThan(rows["as-sent"]!.inputTokens!);
     expect(Number(squeezed.savingsCompressionUsd)).toBeGreaterThan(0);
     expect(squeezed.route).toMatchObject({ mode: "provider-batch" });
+  });
+
+  describe("a policy changed while the provider runs the batch", () => {
+    const messages = [
+      { role: "system", content: "You are a terse assistant.   Answer   briefly.\n\n\n\nNever   use lists." },
+      { role: "system", content: "You are a terse assistant.   Answer   briefly.\n\n\n\nNever   use lists." },
+      { role: "user", content: "Name   a   prime   number.   " },
+    ];
+    /** Version 1: the cheap target, measured against the flagship, with compression and an output cap. */
+    const before = {
+      targets: [{ provider: "sim-openai", model: "sim-small" }],
+      reference: { provider: "sim-anthropic", model: "sim-claude" },
+      compression: {},
+      parameters: { maxTokens: 40 },
+    };
+    /** Version 2: another target, no reference (its own target: no routing saving), no compression, no cap. */
+    const after = { targets: [{ provider: "sim-gemini", model: "sim-small" }] };
+
+    /**
+     * Submits one line to policy `name` (version 1), changes the policy to version 2 while the provider batch runs,
+     * lets it finish, and returns the line's call-log row. `meanwhile` runs before the change (with the line queued).
+     */
+    const runAcrossChange = async (name: string, meanwhile: (batchId: string) => Promise<void> = async () => {}) => {
+      const db = app.rt.db.prisma;
+      const policy = await db.policy.create({ data: { orgId, name, document: before } });
+      await bumpConfigVersion(db);
+      await app.rt.snapshot.refresh();
+      sim.batches.configure({ polls: 1_000_000 });
+      const created = await submit([{ custom_id: name, method: "POST", url: "/v1/chat/completions", body: { model: name, messages } }]);
+      await waitUntil(async () => sim.batches.list().length === 1 && (await db.batchItem.findFirst({ where: { batchId: created.id } }))?.status === "queued");
+      await meanwhile(created.id);
+      await db.policy.update({ where: { id: policy.id }, data: { document: after, version: 2 } });
+      await bumpConfigVersion(db);
+      await app.rt.snapshot.refresh();
+      expect(app.rt.snapshot.current().orgs.get(orgId)!.policies.get(name)!.version).toBe(2);
+      sim.batches.configure({ polls: 0 });
+      const done = await finished(created.id);
+      expect(done.request_counts).toEqual({ total: 1, completed: 1, failed: 0 });
+      const rows = await callRows(created.id);
+      expect(rows).toHaveLength(1);
+      return { row: rows[0]!, batchId: created.id };
+    };
+
+    it("records the line under the plan it was submitted with: policy version, route, reference baseline and savings", async () => {
+      const { row, batchId } = await runAcrossChange("drifting");
+      expect(row).toMatchObject({ status: 200, policy: "drifting", batch: true, providerKind: "simulator", model: "sim-small" });
+      const route = row.route as { policyVersion: number; compression: { tokensSaved: number }; cap: { cap: number; applied: boolean; outcome: string } };
+      expect(route).toMatchObject({
+        policy: "drifting",
+        policyVersion: 1,
+        target: "sim-openai/sim-small",
+        candidates: [{ target: "sim-openai/sim-small" }],
+        cap: { cap: 40, applied: true },
+        mode: "provider-batch",
+        batch: batchId,
+      });
+      expect(["within", "truncated"]).toContain(route.cap.outcome);
+      const saved = route.compression.tokensSaved;
+      expect(saved).toBeGreaterThan(0);
+      // The baseline is the version-1 reference (the flagship) on the client's uncompressed prompt, priced now.
+      const flagship = app.rt.snapshot.current().orgs.get(orgId)!.catalog.get("simulator", "sim-claude")!.prices;
+      const original = { input: row.inputTokens! + saved, cachedInput: 0, cacheWrite: 0, output: row.outputTokens!, reasoning: row.reasoningTokens ?? 0 };
+      expect(Number(row.baselineCostUsd)).toBe(Number(decimalToString(computeCost(original, flagship).total)));
+      expect(Number(row.savingsRoutingUsd)).toBeGreaterThan(0);
+      expect(Number(row.savingsCompressionUsd)).toBeGreaterThan(0);
+      expect(Math.abs(Number(row.savingsBatchUsd) - Number(row.costUsd))).toBeLessThan(1e-9);
+      // What was stored for it: the decision, never a key.
+      const [item] = await app.rt.db.prisma.batchItem.findMany({ where: { batchId }, select: { plan: true } });
+      const stored = JSON.stringify(item!.plan);
+      expect(stored).toContain('"policyVersion":1');
+      expect(stored).not.toContain("sk-sim");
+      expect(stored).not.toContain(client.apiKey);
+    });
+
+    it("plans a line submitted before plan summaries were stored again, under the configuration of its completion", async () => {
+      const { row } = await runAcrossChange("drifting-legacy", async (batchId) => {
+        // As a line queued by the previous release: no summary on the item.
+        await app.rt.db.prisma.batchItem.updateMany({ where: { batchId }, data: { plan: Prisma.DbNull } });
+      });
+      expect(row).toMatchObject({ status: 200, policy: "drifting-legacy", model: "sim-small" });
+      expect(row.route).toMatchObject({ policyVersion: 2, target: "sim-openai/sim-small", mode: "provider-batch" });
+      expect(row.route).not.toHaveProperty("cap");
+      expect(Number(row.savingsRoutingUsd)).toBe(0);
+    });
   });
 
   it("splits lines by target: OpenAI Batch, Anthropic Message Batches, Gemini Batch Mode, and the normal path for the rest", async () => {

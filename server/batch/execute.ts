@@ -11,7 +11,7 @@ import { TransportError } from "../providers/transport";
 import { UpstreamError, type ChatRequest } from "../providers/types";
 import type { WorkerContext } from "./context";
 import type { LineRequest } from "./input";
-import { callRecord, chatUsage, embeddingUsage, failureResult, successResult, type LineResult } from "./lines";
+import { callRecord, chatUsage, embeddingUsage, failureResult, livePlanRow, successResult, type LineResult, type RowPlan } from "./lines";
 
 /** A line ready to run: its row, owner, plan, and request as it goes upstream (after compression and caps). */
 export interface PreparedLine {
@@ -44,7 +44,7 @@ export async function finishLine(
   p: { item: { id: string; batchId: string; callId: string; url?: string }; owner: PreparedLine["owner"]; line: LineRequest | null },
   result: LineResult,
   from: string,
-  plan: Plan | null,
+  plan: RowPlan | null,
   attempts: AttemptRecord[] = [],
 ): Promise<void> {
   await ctx.db.batchItem.updateMany({
@@ -89,7 +89,8 @@ export async function admitLine(ctx: WorkerContext, p: PreparedLine): Promise<bo
       await ctx.db.batchItem.updateMany({ where: { id: p.item.id, status: "pending" }, data: { notBefore: new Date(Date.now() + wait) } });
       return false;
     }
-    await finishLine(ctx, p, failureResult(p.item.callId, appError, p.plan, null, false), "pending", p.plan);
+    const row = livePlanRow(p.plan);
+    await finishLine(ctx, p, failureResult(p.item.callId, appError, row, null, false), "pending", row);
     return false;
   }
 }
@@ -102,6 +103,7 @@ function embeddingText(input: string | string[] | number[] | number[][]): string
 /** Runs one line on the normal adapter path (retries with backoff, then the plan's fallback targets). */
 async function runDirect(ctx: WorkerContext, p: PreparedLine): Promise<void> {
   const attempts: AttemptRecord[] = [];
+  const row = livePlanRow(p.plan);
   const started = performance.now();
   const upstream = { transport: ctx.gw.transport, plan: p.plan, signal: ctx.signal, attempts };
   const malformed = (t: Target) => new UpstreamError("server_error", `provider '${t.provider.name}' returned a malformed response`, { status: 502 });
@@ -122,7 +124,7 @@ async function runDirect(ctx: WorkerContext, p: PreparedLine): Promise<void> {
         const spec = adapter.buildRequest(a.prepare(request), up, { dropParams: a.dropParams });
         return adapter.parseResponse(await readJson(await send(ctx.gw.transport, adapter, spec, ctx.signal, t.provider.allowPrivate), t), up);
       });
-      result = successResult({ callId: p.item.callId, body: response, ...chatUsage(request, response), target, plan: p.plan, viaBatchApi: false, fellBack: p.fellBack });
+      result = successResult({ callId: p.item.callId, body: response, ...chatUsage(request, response), target, plan: row, viaBatchApi: false, fellBack: p.fellBack });
     } else {
       const request = p.line.request;
       const { result: response, target } = await withFallback(upstream, async (t, adapter, up) => {
@@ -130,14 +132,14 @@ async function runDirect(ctx: WorkerContext, p: PreparedLine): Promise<void> {
         const spec = adapter.embeddings.buildRequest(request, up);
         return adapter.embeddings.parseResponse(await readJson(await send(ctx.gw.transport, adapter, spec, ctx.signal, t.provider.allowPrivate), t), up, request);
       });
-      result = successResult({ callId: p.item.callId, body: response, ...embeddingUsage(request, response), target, plan: p.plan, viaBatchApi: false, fellBack: p.fellBack });
+      result = successResult({ callId: p.item.callId, body: response, ...embeddingUsage(request, response), target, plan: row, viaBatchApi: false, fellBack: p.fellBack });
     }
   } catch (error) {
     if (ctx.signal.aborted) return; // stopping: the line stays `running` and runs again after the restart
-    result = failureResult(p.item.callId, error, p.plan, null, false, p.fellBack);
+    result = failureResult(p.item.callId, error, row, null, false, p.fellBack);
   }
   result.record.latencyMs = Math.round(performance.now() - started);
-  await finishLine(ctx, p, result, "running", p.plan, attempts);
+  await finishLine(ctx, p, result, "running", row, attempts);
   ctx.kick();
 }
 

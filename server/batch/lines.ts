@@ -2,7 +2,9 @@
  * What every batch line goes through whichever way it runs: the caller's key as the live pipeline sees it, the
  * plan (routeCall, the live data plane's planner: cascade classifier, constraints, cost ceilings, the policy's
  * compression and caps), whether its first target has a batch API, turning an upstream answer into an output line,
- * and the line's call-log row (batch: true, priced by price.ts).
+ * and the line's call-log row (batch: true, priced by price.ts). A line sent to a provider batch keeps a summary of
+ * its plan (planSummary, stored on its BatchItem) so that its row describes the plan it ran under, however the
+ * configuration changed before the provider answered.
  */
 import type { Db } from "../db/client";
 import { authContextOf, KEY_AUTH_SELECT, keyRefusal, type AuthContext, type KeyRefusal } from "../gateway/auth";
@@ -13,7 +15,8 @@ import { estimatePromptTokens, estimateTextTokens } from "../gateway/tokens";
 import { adapterFor, toClientError, type AttemptRecord } from "../gateway/upstream";
 import { BATCH_KINDS, type ProviderKind } from "../catalog/kinds";
 import type { CallRecord } from "../ledger/call-log";
-import { routeRecord, type RoutingEngine } from "../routing";
+import { capRecord, type CapDecision } from "../optimize";
+import { routeRecord, type RouteRecord, type RoutingEngine } from "../routing";
 import type { EmbeddingRequest, EmbeddingResponse } from "../providers/adapter";
 import { normalizeUsage, type ChatRequest, type ChatResponse, type NormalizedUsage, UpstreamError } from "../providers/types";
 import type { LineRequest } from "./input";
@@ -93,8 +96,9 @@ export function batchProtocol(target: Target, kind: LineRequest["kind"]): "opena
 }
 
 /**
- * The plan of a line whose provider batch answered: planned again as at submission (the request sent is rebuilt
- * the same way); a line that no longer resolves (config changed meanwhile) gets a plan of the target it ran on.
+ * The plan of a provider-batch line submitted before plan summaries were stored (BatchItem.plan null): planned again
+ * under today's configuration (the request sent is rebuilt the same way); a line that no longer resolves gets a plan
+ * of the target it ran on. Lines submitted since are recorded from their summary (storedPlanRow) instead.
  */
 export async function planOrTarget(
   routing: RoutingEngine,
@@ -111,6 +115,99 @@ export async function planOrTarget(
     }
   }
   return { plan: { requested: line.request.request.model, policy: null, targets: [target], reference: target, dropParams: new Set() }, line: line.request };
+}
+
+/**
+ * What a line's plan decided, stored on its BatchItem (`plan`) when it is submitted to a provider batch. The provider
+ * answers hours later; the line's call-log row is built from this, so a policy changed meanwhile (targets, reference,
+ * compression, caps, a retrained classifier) does not rewrite the policy, route, baseline or savings of a line that
+ * ran under the old plan. Secret-free: names, ids, the decision's reasons, hashed features and the client's request.
+ */
+export interface PlanSummary {
+  /**
+   * routeRecord(plan, target) for the target the line was submitted to, without `cap`: what only the answer decides
+   * (the cap's outcome, `overBudget`) is completed when it comes (storedPlanRow).
+   */
+  route: RouteRecord;
+  /** The target the savings baseline is priced at, by id: priced when the answer is, as the target it ran on is. */
+  reference: { providerId: string; modelId: string };
+  /** Prompt tokens the policy's compression removed (priced as compression savings). */
+  tokensSaved: number;
+  /** The policy's output cap, and the choices it covers (the request's `n`). */
+  cap: CapDecision | null;
+  choices: number;
+  /** The chat request as sent upstream (after compression and cap); null when the policy left it as the client sent it. */
+  request: ChatRequest | null;
+}
+
+/** The summary of a line planned for `target` (the provider batch it goes into). */
+export function planSummary({ plan, line }: PlannedLine, target: Target): PlanSummary {
+  const route = routeRecord(plan, target);
+  delete route.cap;
+  return {
+    route,
+    reference: { providerId: plan.reference.provider.id, modelId: plan.reference.modelId },
+    tokensSaved: plan.optimized?.compression?.tokensSaved ?? 0,
+    cap: plan.optimized?.cap ?? null,
+    choices: plan.optimized?.request.n ?? 1,
+    request: plan.optimized && line.kind === "chat" ? line.request : null,
+  };
+}
+
+/** A stored summary, or null for a line submitted before summaries were stored (or never submitted). */
+export function storedSummary(stored: unknown): PlanSummary | null {
+  if (typeof stored !== "object" || stored === null || Array.isArray(stored)) return null;
+  return "route" in stored && "reference" in stored ? (stored as PlanSummary) : null;
+}
+
+/**
+ * What a line's call-log row takes from its plan: the live Plan of a line planned now (livePlanRow), or the summary
+ * stored when a provider-batch line was submitted (storedPlanRow).
+ */
+export interface RowPlan {
+  /** The policy's name; null when the line named a model. */
+  policy: string | null;
+  /** What the savings baseline is priced at. */
+  reference: Target;
+  /** Prompt tokens the policy's compression removed. */
+  tokensSaved: number;
+  /** The route record of a line that ended on `final` (null: no target answered). */
+  route(final: Target | null, extra: { costUsd?: string; finishReason?: string | null }): RouteRecord;
+  /** An upstream failure as the client is told it. */
+  clientError(error: UpstreamError): AppError;
+}
+
+/** The row plan of a line planned now (the direct path, lines that fail before reaching a provider batch). */
+export function livePlanRow(plan: Plan): RowPlan {
+  return {
+    policy: plan.policy?.name ?? null,
+    reference: plan.reference,
+    tokensSaved: plan.optimized?.compression?.tokensSaved ?? 0,
+    route: (final, extra) => routeRecord(plan, final, extra),
+    clientError: (error) => toClientError(error, plan),
+  };
+}
+
+/**
+ * The row plan of a provider-batch line from its stored summary. `target` is what it ran on; `reference` the
+ * summary's reference as configured now (the caller passes `target` when it is gone: no routing saving).
+ */
+export function storedPlanRow(summary: PlanSummary, target: Target, reference: Target): RowPlan {
+  // Only `target` ran the line: with one target, toClientError names its provider and reads nothing else of a plan.
+  const ran: Plan = { requested: summary.route.requested, policy: null, targets: [target], reference, dropParams: new Set() };
+  return {
+    policy: summary.route.policy,
+    reference,
+    tokensSaved: summary.tokensSaved,
+    route: (final, extra) => {
+      const route: RouteRecord = { ...summary.route };
+      // Completed from the answer as routeRecord completes it: the cap's outcome, a cost above the max per query.
+      if (summary.cap) route.cap = capRecord(summary.cap, extra.finishReason, final, summary.choices);
+      if (route.maxCostUsd != null && extra.costUsd !== undefined && Number(extra.costUsd) > route.maxCostUsd) route.overBudget = true;
+      return route;
+    },
+    clientError: (error) => toClientError(error, ran),
+  };
 }
 
 /** Stored headers (a JSON object of strings) as Headers; anything else as none. */
@@ -161,13 +258,13 @@ export function successResult(args: {
   usage: NormalizedUsage;
   estimated: boolean;
   target: Target;
-  plan: Plan;
+  plan: RowPlan;
   viaBatchApi: boolean;
   /** The line ran on the normal path because its provider batch could not run it. */
   fellBack?: boolean;
 }): LineResult {
   const { target, plan, usage } = args;
-  const money = priceBatchLine(usage, target, plan.reference, args.viaBatchApi, plan.optimized?.compression?.tokensSaved);
+  const money = priceBatchLine(usage, target, plan.reference, args.viaBatchApi, plan.tokensSaved);
   const finishReason = "choices" in args.body ? (args.body.choices[0]?.finish_reason ?? null) : null;
   return {
     ok: true,
@@ -192,8 +289,8 @@ export function successResult(args: {
 }
 
 /** A failed line: the error answer the live endpoint would have given (upstream errors mapped the same way). */
-export function failureResult(callId: string, error: unknown, plan: Plan | null, target: Target | null, viaBatchApi: boolean, fellBack = false): LineResult {
-  const appError = error instanceof UpstreamError && plan ? toClientError(error, plan) : toAppError(error);
+export function failureResult(callId: string, error: unknown, plan: RowPlan | null, target: Target | null, viaBatchApi: boolean, fellBack = false): LineResult {
+  const appError = error instanceof UpstreamError && plan ? plan.clientError(error) : toAppError(error);
   return {
     ok: false,
     usage: NO_USAGE,
@@ -212,17 +309,17 @@ export function failureResult(callId: string, error: unknown, plan: Plan | null,
  * candidates, rejections, compression, cap), plus how the line ran — `mode` "provider-batch" or "direct", and
  * `providerBatchFallback` when it ran directly because its provider batch could not run it.
  */
-function routeOf(plan: Plan, target: Target | null, viaBatchApi: boolean, extra: { costUsd?: string; finishReason?: string | null; fellBack?: boolean | undefined } = {}) {
+function routeOf(plan: RowPlan, target: Target | null, viaBatchApi: boolean, extra: { costUsd?: string; finishReason?: string | null; fellBack?: boolean | undefined } = {}) {
   const { fellBack, ...money } = extra;
   const ran = target ? { mode: viaBatchApi ? "provider-batch" : "direct", ...(fellBack ? { providerBatchFallback: true } : {}) } : {};
-  return { ...routeRecord(plan, target, money), ...ran };
+  return { ...plan.route(target, money), ...ran };
 }
 
 /** The line's call-log row: one per line, under the line's fixed call id (a replayed result never doubles it). */
 export function callRecord(
   line: { callId: string; batchId: string; kind: LineRequest["kind"]; requestedModel: string | null; endUser: string | null },
   owner: { orgId: string; teamId: string; apiKeyId: string },
-  plan: Plan | null,
+  plan: RowPlan | null,
   result: Partial<CallRecord>,
   attempts: AttemptRecord[] = [],
 ): CallRecord {
@@ -237,7 +334,7 @@ export function callRecord(
     surface: "openai",
     endpoint: line.kind === "chat" ? "chat.completions" : "embeddings",
     requestedModel: line.requestedModel,
-    policy: plan?.policy?.name ?? null,
+    policy: plan?.policy ?? null,
     batch: true,
     attempts,
     ...result,

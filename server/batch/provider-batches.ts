@@ -5,6 +5,8 @@
  * A provider batch that cannot be submitted, fails as a whole, or leaves lines unrun (expired) hands those lines
  * to the normal adapter path instead of failing them — visibly: a warning naming the provider, the batch's
  * `metadata.switchyard_fallback`, and `route.providerBatchFallback` on each such line's call-log row.
+ * A line's call-log row is built from the summary of its plan stored when it was submitted (lines.ts planSummary),
+ * not from a new plan: the configuration may have changed while the provider ran the batch.
  */
 import { providerModel, type GatewayConfig } from "../gateway/config";
 import { AppError } from "../gateway/errors";
@@ -18,7 +20,20 @@ import { routingFor } from "../routing";
 import type { WorkerContext } from "./context";
 import { admitLine, finishLine, type PreparedLine } from "./execute";
 import { validateLine, type LineRequest } from "./input";
-import { chatUsage, embeddingUsage, failureResult, loadKeys, planOrTarget, successResult, type LineResult, type PlannedLine } from "./lines";
+import {
+  chatUsage,
+  embeddingUsage,
+  failureResult,
+  livePlanRow,
+  loadKeys,
+  planOrTarget,
+  planSummary,
+  storedPlanRow,
+  storedSummary,
+  successResult,
+  type LineResult,
+  type RowPlan,
+} from "./lines";
 import { newProviderBatchId, type BatchEndpoint } from "./objects";
 import { anthropicBatchApi } from "./provider-anthropic";
 import { geminiBatchApi } from "./provider-gemini";
@@ -60,7 +75,8 @@ export async function submitGroup(ctx: WorkerContext, protocol: "openai" | "anth
       lines.push({ customId: p.item.id, body: JSON.parse(spec.body) as Record<string, unknown> });
       ready.push(p);
     } catch (error) {
-      await finishLine(ctx, p, failureResult(p.item.callId, error, p.plan, target, true), "pending", p.plan);
+      const row = livePlanRow(p.plan);
+      await finishLine(ctx, p, failureResult(p.item.callId, error, row, target, true), "pending", row);
     }
   }
   if (ready.length === 0) return;
@@ -77,7 +93,9 @@ export async function submitGroup(ctx: WorkerContext, protocol: "openai" | "anth
       nextPollAt: new Date(),
     },
   });
-  await ctx.db.batchItem.updateMany({ where: { id: { in: ready.map((p) => p.item.id) }, status: "pending" }, data: { status: "queued", providerBatchId: pb.id, mode: "provider" } });
+  // Queued in this provider batch together with what each line's plan decided: its row is built from that.
+  const queued = ready.map((p) => ({ id: p.item.id, plan: planSummary(p, target) }));
+  await ctx.db.$executeRawUnsafe(QUEUE_SQL, pb.id, JSON.stringify(queued));
   try {
     const { upstreamId, upstreamFileId } = await APIS[protocol]!.submit(apiContext(ctx, target), lines, url, pb.id);
     await ctx.db.providerBatch.update({
@@ -104,6 +122,12 @@ export async function submitGroup(ctx: WorkerContext, protocol: "openai" | "anth
     });
   }
 }
+
+/** Moves lines ($2: [{id, plan}]) that are still pending into provider batch $1, each with its plan summary. */
+const QUEUE_SQL = `
+UPDATE "BatchItem" AS i SET "status" = 'queued', "providerBatchId" = $1, "mode" = 'provider', "plan" = v."plan"
+FROM jsonb_to_recordset($2::jsonb) AS v("id" text, "plan" jsonb)
+WHERE i."id" = v."id" AND i."status" = 'pending'`;
 
 function missingEmbeddings(target: Target): never {
   throw new AppError(400, "model_not_embeddings", `Provider '${target.provider.name}' does not serve embeddings`, { param: "model" });
@@ -184,15 +208,16 @@ async function endAndRequeue(ctx: WorkerContext, pb: { id: string; providerName:
   if (open.length > 0) await noteFallback(ctx, open.map((i) => i.batchId), `provider '${pb.providerName}' batch failed (${reason.slice(0, 300)})`);
 }
 
-/** Turns one provider answer into the line's result, parsed by the target's adapter as a live answer would be. */
-function resultOf(callId: string, { line, plan }: PlannedLine, target: Target, outcome: Extract<LineOutcome, { kind: "response" }>): LineResult {
+/**
+ * Turns one provider answer into the line's result, parsed by the target's adapter as a live answer would be.
+ * `line` is the request as it was sent upstream; `plan` the line's plan as it ran (errors name `target` only).
+ */
+function resultOf(callId: string, line: LineRequest, plan: RowPlan, target: Target, outcome: Extract<LineOutcome, { kind: "response" }>): LineResult {
   const adapter = adapterFor(target);
   const upstream = upstreamTarget(target);
-  // Only this target ran the line, so errors name it rather than the whole plan.
-  const ran = { ...plan, targets: [target] };
   if (outcome.status < 200 || outcome.status >= 300) {
     const error = adapter.classifyError(outcome.status, outcome.body == null ? "" : JSON.stringify(outcome.body), new Headers());
-    return failureResult(callId, error, ran, target, true);
+    return failureResult(callId, error, plan, target, true);
   }
   try {
     if (line.kind === "chat") {
@@ -204,7 +229,7 @@ function resultOf(callId: string, { line, plan }: PlannedLine, target: Target, o
     return successResult({ callId, body: response, ...embeddingUsage(line.request, response), target, plan, viaBatchApi: true });
   } catch (error) {
     const cause = error instanceof UpstreamError || error instanceof AppError ? error : new UpstreamError("server_error", `provider '${target.provider.name}' returned a malformed response`, { status: 502 });
-    return failureResult(callId, cause, ran, target, true);
+    return failureResult(callId, cause, plan, target, true);
   }
 }
 
@@ -212,9 +237,11 @@ function resultOf(callId: string, { line, plan }: PlannedLine, target: Target, o
 async function applyResults(ctx: WorkerContext, pb: ProviderBatchRow, target: Target, results: Map<string, LineOutcome>): Promise<void> {
   const items = await ctx.db.batchItem.findMany({
     where: { providerBatchId: pb.id },
-    select: { id: true, batchId: true, callId: true, url: true, body: true, headers: true, status: true, batch: { select: { orgId: true, teamId: true, apiKeyId: true } } },
+    select: { id: true, batchId: true, callId: true, url: true, body: true, headers: true, status: true, plan: true, batch: { select: { orgId: true, teamId: true, apiKeyId: true } } },
   });
-  const keys = await loadKeys(ctx.db, items.map((i) => i.batch.apiKeyId));
+  // Keys matter only to lines submitted before plan summaries were stored: those are planned again.
+  const replanned = items.filter((i) => storedSummary(i.plan) === null);
+  const keys = replanned.length > 0 ? await loadKeys(ctx.db, replanned.map((i) => i.batch.apiKeyId)) : new Map<string, never>();
   const config = ctx.gw.rt.snapshot.current();
   const routing = routingFor(ctx.gw.rt);
   const unrun: Array<{ id: string; batchId: string }> = [];
@@ -235,8 +262,21 @@ async function applyResults(ctx: WorkerContext, pb: ProviderBatchRow, target: Ta
     if (item.status !== "queued" && !(outcome?.kind === "response" && outcome.status >= 200 && outcome.status < 300)) continue;
     // A line cancelled or expired while the provider ran it keeps that answer (finishLine moves only queued
     // lines), but what it cost is logged.
-    const planned = await planOrTarget(routing, config, state?.ok ? state.key : null, { request: line, raw: item.body, headers: item.headers }, target);
-    await finishLine(ctx, p, resultOf(item.callId, planned, target, outcome as Extract<LineOutcome, { kind: "response" }>), "queued", planned.plan);
+    const summary = storedSummary(item.plan);
+    let sent: LineRequest;
+    let plan: RowPlan;
+    if (summary) {
+      // The baseline's target as configured now (priced now, as `target` is); gone: no routing saving.
+      const reference = targetOf(config, { orgId: pb.orgId, providerId: summary.reference.providerId, model: summary.reference.modelId }) ?? target;
+      sent = summary.request ? { kind: "chat", request: summary.request } : line;
+      plan = storedPlanRow(summary, target, reference);
+    } else {
+      const planned = await planOrTarget(routing, config, state?.ok ? state.key : null, { request: line, raw: item.body, headers: item.headers }, target);
+      sent = planned.line;
+      // Only `target` ran the line, so errors name it rather than the whole plan.
+      plan = livePlanRow({ ...planned.plan, targets: [target] });
+    }
+    await finishLine(ctx, p, resultOf(item.callId, sent, plan, target, outcome as Extract<LineOutcome, { kind: "response" }>), "queued", plan);
   }
   if (unrun.length > 0) {
     await ctx.db.batchItem.updateMany({ where: { id: { in: unrun.map((u) => u.id) }, status: "queued" }, data: { status: "pending", providerBatchId: null, mode: "direct" } });
