@@ -10,6 +10,7 @@ import { DialogFooter } from "@/components/ui/dialog";
 import { errorMessage, fieldErrorsOf } from "@/components/ui/errors";
 import { Field } from "@/components/ui/field";
 import { Checkbox, Input, Select } from "@/components/ui/input";
+import { parseForm } from "@/components/ui/parse-form";
 import { TeamSelect } from "@/components/features/teams/team-select";
 
 type Budget = RouterOutputs["budgets"]["list"][number];
@@ -43,7 +44,7 @@ export function BudgetForm({ budget, onDone }: { budget?: Budget; onDone: () => 
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    const parsed = budgetCreateInput.safeParse({
+    const input = parseForm(budgetCreateInput, {
       scope,
       teamId: teamId || null,
       apiKeyId: apiKeyId || null,
@@ -54,14 +55,10 @@ export function BudgetForm({ budget, onDone }: { budget?: Budget; onDone: () => 
       alertThresholds: thresholds.split(",").map((t) => t.trim()).filter(Boolean).map(Number),
       timezone,
       webhookUrl,
-    });
-    if (!parsed.success) {
-      setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])));
-      return;
-    }
-    setErrors({});
-    if (budget) update.mutate({ id: budget.id, ...parsed.data });
-    else create.mutate(parsed.data);
+    }, setErrors);
+    if (!input) return;
+    if (budget) update.mutate({ id: budget.id, ...input });
+    else create.mutate(input);
   }
 
   const serverErrors = error ? fieldErrorsOf(error) : {};

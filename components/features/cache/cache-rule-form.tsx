@@ -10,6 +10,7 @@ import { DialogFooter } from "@/components/ui/dialog";
 import { errorMessage } from "@/components/ui/errors";
 import { Field } from "@/components/ui/field";
 import { Checkbox, Input, Select } from "@/components/ui/input";
+import { parseForm } from "@/components/ui/parse-form";
 import { TeamSelect } from "@/components/features/teams/team-select";
 
 type Rule = RouterOutputs["cacheRules"]["list"][number];
@@ -43,17 +44,13 @@ export function CacheRuleForm({ rule, onDone }: { rule?: Rule; onDone: () => voi
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    const parsed = cacheRuleCreateInput.safeParse({
+    const input = parseForm(cacheRuleCreateInput, {
       name, teamId: teamId || null, policyId: policyId || null, exact, semantic, ttlSeconds: Number(ttl), threshold: Number(threshold),
       endpoints, scope, allowNonZeroTemperature: anyTemperature, shadow, embedder, enabled,
-    });
-    if (!parsed.success) {
-      setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])));
-      return;
-    }
-    setErrors({});
-    if (rule) update.mutate({ id: rule.id, ...parsed.data });
-    else create.mutate(parsed.data);
+    }, setErrors);
+    if (!input) return;
+    if (rule) update.mutate({ id: rule.id, ...input });
+    else create.mutate(input);
   }
 
   return (

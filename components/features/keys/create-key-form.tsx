@@ -11,6 +11,7 @@ import { DialogFooter } from "@/components/ui/dialog";
 import { errorMessage } from "@/components/ui/errors";
 import { Field } from "@/components/ui/field";
 import { Checkbox, Input } from "@/components/ui/input";
+import { parseForm } from "@/components/ui/parse-form";
 import { TeamSelect } from "@/components/features/teams/team-select";
 
 /** The key, once: copy it now. Nothing else keeps it (the server stores a hash). */
@@ -64,7 +65,7 @@ export function CreateKeyForm({ onDone }: { onDone: () => void }) {
   const chosenTeam = teamId || (teams.data?.length === 1 ? teams.data[0]!.id : "");
   function submit(event: FormEvent) {
     event.preventDefault();
-    const parsed = apiKeyCreateInput.safeParse({
+    const input = parseForm(apiKeyCreateInput, {
       name,
       teamId: chosenTeam,
       allowedModels: models.split(",").map((m) => m.trim()).filter(Boolean),
@@ -74,13 +75,9 @@ export function CreateKeyForm({ onDone }: { onDone: () => void }) {
       expiresAt: expires ? new Date(`${expires}T23:59:59.999Z`) : null,
       rpmLimit: rpm ? Number(rpm) : null,
       tpmLimit: tpm ? Number(tpm) : null,
-    });
-    if (!parsed.success) {
-      setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])));
-      return;
-    }
-    setErrors({});
-    create.mutate(parsed.data);
+    }, setErrors);
+    if (!input) return;
+    create.mutate(input);
   }
 
   return (

@@ -13,6 +13,7 @@ import { EmptyState } from "@/components/ui/empty-state";
 import { errorMessage, fieldErrorsOf } from "@/components/ui/errors";
 import { Field } from "@/components/ui/field";
 import { Checkbox, Input, Select, Textarea } from "@/components/ui/input";
+import { parseForm } from "@/components/ui/parse-form";
 import { PageHeader } from "@/components/ui/page-header";
 import { QueryState } from "@/components/ui/query-state";
 import { PlaygroundResult, type SendResult } from "./playground-result";
@@ -47,7 +48,7 @@ export function PlaygroundPage() {
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    const parsed = playgroundSendInput.safeParse({
+    const input = parseForm(playgroundSendInput, {
       model,
       teamId: teamId || undefined,
       system,
@@ -55,13 +56,9 @@ export function PlaygroundPage() {
       temperature: temperature.trim() === "" ? undefined : Number(temperature),
       maxTokens: maxTokens.trim() === "" ? undefined : Number(maxTokens),
       skipCache,
-    });
-    if (!parsed.success) {
-      setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])));
-      return;
-    }
-    setErrors({});
-    send.mutate(parsed.data, { onSuccess: (result) => setHistory((h) => [{ at: new Date(), model: parsed.data.model, result }, ...h].slice(0, 10)) });
+    }, setErrors);
+    if (!input) return;
+    send.mutate(input, { onSuccess: (result) => setHistory((h) => [{ at: new Date(), model: input.model, result }, ...h].slice(0, 10)) });
   }
 
   const serverErrors = send.error ? fieldErrorsOf(send.error) : {};

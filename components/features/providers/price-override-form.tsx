@@ -11,6 +11,7 @@ import { DialogFooter } from "@/components/ui/dialog";
 import { errorMessage } from "@/components/ui/errors";
 import { Field } from "@/components/ui/field";
 import { Checkbox, Input, Select } from "@/components/ui/input";
+import { parseForm } from "@/components/ui/parse-form";
 import { useToast } from "@/components/ui/toast";
 
 type Model = RouterOutputs["models"]["list"]["items"][number];
@@ -53,7 +54,7 @@ export function PriceOverrideForm({ model, providers, defaultProviderId, onDone 
 
   function submit(event: FormEvent) {
     event.preventDefault();
-    const parsed = overrideUpsertInput.safeParse({
+    const input = parseForm(overrideUpsertInput, {
       providerId: providerId || null,
       modelId,
       displayName,
@@ -61,13 +62,9 @@ export function PriceOverrideForm({ model, providers, defaultProviderId, onDone 
       contextWindow: contextWindow ? Number(contextWindow) : null,
       maxOutput: maxOutput ? Number(maxOutput) : null,
       enabled,
-    });
-    if (!parsed.success) {
-      setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])));
-      return;
-    }
-    setErrors({});
-    save.mutate(parsed.data);
+    }, setErrors);
+    if (!input) return;
+    save.mutate(input);
   }
 
   return (

@@ -10,6 +10,7 @@ import { DialogFooter } from "@/components/ui/dialog";
 import { errorMessage } from "@/components/ui/errors";
 import { Field } from "@/components/ui/field";
 import { Input } from "@/components/ui/input";
+import { parseForm } from "@/components/ui/parse-form";
 import { useToast } from "@/components/ui/toast";
 
 type Team = RouterOutputs["teams"]["list"][number];
@@ -40,13 +41,9 @@ export function TeamForm({ team, onDone }: { team?: Team; onDone: () => void }) 
       if (parsed.success) update.mutate({ id: team.id, name: parsed.data });
       return;
     }
-    const parsed = teamCreateInput.safeParse({ name, slug });
-    if (!parsed.success) {
-      setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])));
-      return;
-    }
-    setErrors({});
-    create.mutate(parsed.data);
+    const input = parseForm(teamCreateInput, { name, slug }, setErrors);
+    if (!input) return;
+    create.mutate(input);
   }
 
   return (

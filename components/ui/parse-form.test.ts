@@ -1,0 +1,19 @@
+import { describe, expect, it } from "vitest";
+import { z } from "zod";
+import { parseForm } from "./parse-form";
+
+const schema = z.object({ name: z.string().min(2, "too short").regex(/^[a-z]+$/, "lowercase only"), limit: z.coerce.number().int() });
+
+describe("parseForm", () => {
+  it("returns the parsed input and clears the messages", () => {
+    let shown: Record<string, string> | undefined;
+    expect(parseForm(schema, { name: "ok", limit: "3" }, (e) => (shown = e))).toEqual({ name: "ok", limit: 3 });
+    expect(shown).toEqual({});
+  });
+
+  it("returns null and shows one message per field, the last one when a field has several", () => {
+    let shown: Record<string, string> | undefined;
+    expect(parseForm(schema, { name: "A", limit: "x" }, (e) => (shown = e))).toBeNull();
+    expect(shown).toEqual({ name: "lowercase only", limit: expect.any(String) });
+  });
+});
