@@ -1,23 +1,16 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Area, AreaChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Area, AreaChart, YAxis } from "recharts";
 import type { Range } from "@/lib/contracts/analytics";
 import { formatInteger, formatUsd } from "@/lib/format";
 import { useTRPC } from "@/components/providers/trpc";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { QueryState } from "@/components/ui/query-state";
-import { bucketLabel, RangePicker } from "../analytics/range-picker";
+import { ChartBox, timeSeriesFrame } from "../analytics/chart";
+import { LEVERS } from "../analytics/levers";
+import { RangePicker } from "../analytics/range-picker";
 import { formatPercent, Stat } from "../analytics/stat";
-
-const LEVERS = [
-  ["routing", "Routing"],
-  ["cache", "Response cache"],
-  ["promptCache", "Prompt cache"],
-  ["batch", "Batch"],
-  ["caps", "Caps"],
-  ["compression", "Compression"],
-] as const;
 
 /** Overview numbers and the spend / traffic chart, for the selected range. */
 export function OverviewDashboard() {
@@ -56,20 +49,13 @@ export function OverviewDashboard() {
         <CardContent>
           <QueryState query={series} label="Loading chart">
             {(s) => (
-              <div className="h-64" role="img" aria-label={`Spend and requests per ${s.bucket}`}>
-                <ResponsiveContainer width="100%" height="100%">
-                  <AreaChart data={s.points} margin={{ left: 8, right: 8 }}>
-                    <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-                    <XAxis dataKey="t" tickFormatter={(t: number) => bucketLabel(t, s.bucket)} minTickGap={32} fontSize={11} />
-                    <YAxis yAxisId="usd" tickFormatter={(v: number) => `$${v}`} fontSize={11} />
-                    <YAxis yAxisId="calls" orientation="right" fontSize={11} />
-                    <Tooltip labelFormatter={(t) => bucketLabel(Number(t), s.bucket)} />
-                    <Legend />
-                    <Area yAxisId="usd" type="monotone" dataKey="cost" name="Spend (USD)" stroke="#4f46e5" fill="#c7d2fe" />
-                    <Area yAxisId="calls" type="monotone" dataKey="calls" name="Requests" stroke="#0f766e" fill="#99f6e4" fillOpacity={0.3} />
-                  </AreaChart>
-                </ResponsiveContainer>
-              </div>
+              <ChartBox label={`Spend and requests per ${s.bucket}`}>
+                <AreaChart data={s.points} margin={{ left: 8, right: 8 }}>
+                  {timeSeriesFrame(s.bucket, { usdAxisId: "usd", secondAxis: <YAxis key="calls" yAxisId="calls" orientation="right" fontSize={11} /> })}
+                  <Area yAxisId="usd" type="monotone" dataKey="cost" name="Spend (USD)" stroke="#4f46e5" fill="#c7d2fe" />
+                  <Area yAxisId="calls" type="monotone" dataKey="calls" name="Requests" stroke="#0f766e" fill="#99f6e4" fillOpacity={0.3} />
+                </AreaChart>
+              </ChartBox>
             )}
           </QueryState>
         </CardContent>

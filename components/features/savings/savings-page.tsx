@@ -1,24 +1,17 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { Area, AreaChart, Bar, BarChart, CartesianGrid, Legend, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Area, AreaChart, Bar, BarChart, Line, LineChart } from "recharts";
 import type { Range } from "@/lib/contracts/analytics";
 import { formatUsd } from "@/lib/format";
 import { useTRPC } from "@/components/providers/trpc";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
 import { PageHeader } from "@/components/ui/page-header";
 import { QueryState } from "@/components/ui/query-state";
-import { bucketLabel, RangePicker } from "../analytics/range-picker";
+import { ChartBox, timeSeriesFrame } from "../analytics/chart";
+import { LEVERS } from "../analytics/levers";
+import { RangePicker } from "../analytics/range-picker";
 import { Stat } from "../analytics/stat";
-
-const LEVERS = [
-  ["routing", "Routing", "#4f46e5"],
-  ["cache", "Response cache", "#0f766e"],
-  ["promptCache", "Prompt cache", "#0891b2"],
-  ["batch", "Batch", "#d97706"],
-  ["caps", "Caps", "#be123c"],
-  ["compression", "Compression", "#65a30d"],
-] as const;
 
 /** What the traffic would have cost without Switchyard (baseline) against what it cost, and which lever saved what. */
 export function SavingsPage() {
@@ -47,19 +40,13 @@ export function SavingsPage() {
                 <CardTitle>Baseline vs actual</CardTitle>
               </CardHeader>
               <CardContent>
-                <div className="h-64" role="img" aria-label="Baseline and actual cost over time">
-                  <ResponsiveContainer width="100%" height="100%">
-                    <LineChart data={s.points}>
-                      <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-                      <XAxis dataKey="t" tickFormatter={(t: number) => bucketLabel(t, s.bucket)} minTickGap={32} fontSize={11} />
-                      <YAxis tickFormatter={(v: number) => `$${v}`} fontSize={11} />
-                      <Tooltip labelFormatter={(t) => bucketLabel(Number(t), s.bucket)} />
-                      <Legend />
-                      <Line type="monotone" dataKey="baseline" name="Baseline (USD)" stroke="#94a3b8" dot={false} />
-                      <Line type="monotone" dataKey="cost" name="Actual (USD)" stroke="#4f46e5" dot={false} />
-                    </LineChart>
-                  </ResponsiveContainer>
-                </div>
+                <ChartBox label="Baseline and actual cost over time">
+                  <LineChart data={s.points}>
+                    {timeSeriesFrame(s.bucket)}
+                    <Line type="monotone" dataKey="baseline" name="Baseline (USD)" stroke="#94a3b8" dot={false} />
+                    <Line type="monotone" dataKey="cost" name="Actual (USD)" stroke="#4f46e5" dot={false} />
+                  </LineChart>
+                </ChartBox>
               </CardContent>
             </Card>
             <Card>
@@ -67,33 +54,23 @@ export function SavingsPage() {
                 <CardTitle>Savings by lever</CardTitle>
               </CardHeader>
               <CardContent>
-                <div className="h-64" role="img" aria-label="Savings by lever over time">
-                  <ResponsiveContainer width="100%" height="100%">
-                    {s.bucket === "day" ? (
-                      <BarChart data={s.points}>
-                        <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-                        <XAxis dataKey="t" tickFormatter={(t: number) => bucketLabel(t, s.bucket)} minTickGap={32} fontSize={11} />
-                        <YAxis tickFormatter={(v: number) => `$${v}`} fontSize={11} />
-                        <Tooltip labelFormatter={(t) => bucketLabel(Number(t), s.bucket)} />
-                        <Legend />
-                        {LEVERS.map(([key, label, color]) => (
-                          <Bar key={key} dataKey={key} name={label} stackId="levers" fill={color} />
-                        ))}
-                      </BarChart>
-                    ) : (
-                      <AreaChart data={s.points}>
-                        <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-                        <XAxis dataKey="t" tickFormatter={(t: number) => bucketLabel(t, s.bucket)} minTickGap={32} fontSize={11} />
-                        <YAxis tickFormatter={(v: number) => `$${v}`} fontSize={11} />
-                        <Tooltip labelFormatter={(t) => bucketLabel(Number(t), s.bucket)} />
-                        <Legend />
-                        {LEVERS.map(([key, label, color]) => (
-                          <Area key={key} type="monotone" dataKey={key} name={label} stackId="levers" stroke={color} fill={color} fillOpacity={0.4} />
-                        ))}
-                      </AreaChart>
-                    )}
-                  </ResponsiveContainer>
-                </div>
+                <ChartBox label="Savings by lever over time">
+                  {s.bucket === "day" ? (
+                    <BarChart data={s.points}>
+                      {timeSeriesFrame(s.bucket)}
+                      {LEVERS.map(([key, label, color]) => (
+                        <Bar key={key} dataKey={key} name={label} stackId="levers" fill={color} />
+                      ))}
+                    </BarChart>
+                  ) : (
+                    <AreaChart data={s.points}>
+                      {timeSeriesFrame(s.bucket)}
+                      {LEVERS.map(([key, label, color]) => (
+                        <Area key={key} type="monotone" dataKey={key} name={label} stackId="levers" stroke={color} fill={color} fillOpacity={0.4} />
+                      ))}
+                    </AreaChart>
+                  )}
+                </ChartBox>
               </CardContent>
             </Card>
           </>

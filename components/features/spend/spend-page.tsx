@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Download } from "lucide-react";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
 import { BREAKDOWNS, type Breakdown } from "@/lib/contracts/analytics";
 import { monthKey } from "@/lib/analytics/series";
 import { useTRPC } from "@/components/providers/trpc";
@@ -18,6 +18,7 @@ import { PageHeader } from "@/components/ui/page-header";
 import { QueryState } from "@/components/ui/query-state";
 import { Tabs, TabsContent, TabsList, TabsTrigger } from "@/components/ui/tabs";
 import { useToast } from "@/components/ui/toast";
+import { ChartBox } from "../analytics/chart";
 import { breakdownColumns, BREAKDOWN_LABELS } from "./columns";
 import { MonthReport } from "./month-report";
 
@@ -92,18 +93,16 @@ export function SpendPage() {
         <CardContent>
           <QueryState query={months} label="Loading months">
             {(data) => (
-              <div className="h-56" role="img" aria-label="Spend per month">
-                <ResponsiveContainer width="100%" height="100%">
-                  <BarChart data={[...data].reverse().map((m) => ({ month: m.month, spend: Number(m.costUsd), saved: Number(m.savingsTotalUsd) }))}>
-                    <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
-                    <XAxis dataKey="month" fontSize={11} />
-                    <YAxis tickFormatter={(v: number) => `$${v}`} fontSize={11} />
-                    <Tooltip />
-                    <Bar dataKey="spend" name="Spend (USD)" fill="#4f46e5" onClick={(d: { payload?: { month?: string } }) => d.payload?.month && setParam("month", d.payload.month)} />
-                    <Bar dataKey="saved" name="Saved (USD)" fill="#10b981" />
-                  </BarChart>
-                </ResponsiveContainer>
-              </div>
+              <ChartBox label="Spend per month" className="h-56">
+                <BarChart data={[...data].reverse().map((m) => ({ month: m.month, spend: Number(m.costUsd), saved: Number(m.savingsTotalUsd) }))}>
+                  <CartesianGrid strokeDasharray="3 3" stroke="#e2e8f0" />
+                  <XAxis dataKey="month" fontSize={11} />
+                  <YAxis tickFormatter={(v: number) => `$${v}`} fontSize={11} />
+                  <Tooltip />
+                  <Bar dataKey="spend" name="Spend (USD)" fill="#4f46e5" onClick={(d: { payload?: { month?: string } }) => d.payload?.month && setParam("month", d.payload.month)} />
+                  <Bar dataKey="saved" name="Saved (USD)" fill="#10b981" />
+                </BarChart>
+              </ChartBox>
             )}
           </QueryState>
         </CardContent>
