@@ -107,3 +107,77 @@ describe("organizations", () => {
     expect((await outsider.audit.list({})).items.every((entry) => entry.actorId === null || entry.actorId === org.users.outsider.id)).toBe(true);
   });
 });
+
+describe("every procedure that takes an id, across organizations and teams", () => {
+  /** Everything a row of org A holds that a refused mutation could change. */
+  const snapshot = async () => {
+    const db = app.rt.db.prisma;
+    const where = { orgId: org.orgId };
+    return JSON.stringify(
+      await Promise.all([
+        db.provider.findMany({ where, orderBy: { id: "asc" } }),
+        db.policy.findMany({ where, orderBy: { id: "asc" } }),
+        db.team.findMany({ where, orderBy: { id: "asc" } }),
+        db.budget.findMany({ where, orderBy: { id: "asc" } }),
+        db.cacheRule.findMany({ where, orderBy: { id: "asc" } }),
+        db.modelOverride.findMany({ where, orderBy: { id: "asc" } }),
+        db.apiKey.findMany({ where, orderBy: { id: "asc" } }),
+        db.user.findMany({ where, orderBy: { id: "asc" } }),
+      ]),
+    );
+  };
+
+  it("an admin of another organization can neither read nor change any of this organization's objects", async () => {
+    const db = app.rt.db.prisma;
+    const provider = (await db.provider.findFirstOrThrow({ where: { orgId: org.orgId, name: "sim" } })).id;
+    const budget = (await db.budget.create({ data: { orgId: org.orgId, scope: "team", teamId: org.teamA, period: "monthly", limitUsd: "10" } })).id;
+    const rule = (await db.cacheRule.create({ data: { orgId: org.orgId, teamId: org.teamA, name: "team-a-rule" } })).id;
+    const override = (await db.modelOverride.create({ data: { orgId: org.orgId, providerId: provider, modelId: "sim-small", inputPrice: "1", outputPrice: "2" } })).id;
+    const before = await snapshot();
+    const outsider = callerAs(app.rt, org.users.outsider);
+    const attempts: Array<[string, () => Promise<unknown>]> = [
+      ["providers.get", () => outsider.providers.get({ id: provider })],
+      ["providers.update", () => outsider.providers.update({ id: provider, enabled: false })],
+      ["providers.testConnection", () => outsider.providers.testConnection({ id: provider })],
+      ["providers.delete", () => outsider.providers.delete({ id: provider })],
+      ["policies.update", () => outsider.policies.update({ id: policyB, enabled: false })],
+      ["policies.rollback", () => outsider.policies.rollback({ id: policyB, version: 1 })],
+      ["policies.delete", () => outsider.policies.delete({ id: policyB })],
+      ["policies.dryRun", () => outsider.policies.dryRun({ id: policyB, prompt: "hi" })],
+      ["teams.update", () => outsider.teams.update({ id: org.teamA, name: "Taken over" })],
+      ["teams.delete", () => outsider.teams.delete({ id: org.teamB })],
+      ["budgets.update", () => outsider.budgets.update({ id: budget, scope: "team", teamId: org.teamA, period: "monthly", limitUsd: "1000000" })],
+      ["budgets.delete", () => outsider.budgets.delete({ id: budget })],
+      ["budgets.create on its team", () => outsider.budgets.create({ scope: "team", teamId: org.teamA, period: "monthly", limitUsd: "0" })],
+      ["cacheRules.update", () => outsider.cacheRules.update({ id: rule, name: "taken" })],
+      ["cacheRules.delete", () => outsider.cacheRules.delete({ id: rule })],
+      ["cacheRules.bumpNamespace", () => outsider.cacheRules.bumpNamespace({ id: rule })],
+      ["cacheRules.purge by its team", () => outsider.cacheRules.purge({ teamId: org.teamA })],
+      ["cacheRules.purge by its rule", () => outsider.cacheRules.purge({ ruleId: rule })],
+      ["models.deleteOverride", () => outsider.models.deleteOverride({ id: override })],
+      ["models.setEnabled on its provider", () => outsider.models.setEnabled({ providerId: provider, modelId: "sim-small", enabled: false })],
+      ["models.upsertOverride on its provider", () => outsider.models.upsertOverride({ providerId: provider, modelId: "sim-small", inputPrice: "0", outputPrice: "0" } as never)],
+      ["apiKeys.setDisabled", () => outsider.apiKeys.setDisabled({ id: keyA, disabled: true })],
+      ["users.setPassword", () => outsider.users.setPassword({ id: org.users.admin.id, password: "correct horse battery staple 42" })],
+      ["users.update", () => outsider.users.update({ id: org.users.finance.id, disabled: true })],
+    ];
+    const outcomes: Record<string, string> = {};
+    for (const [what, call] of attempts) outcomes[what] = await call().then(() => "succeeded", (e: { code?: string }) => e.code ?? String(e));
+    // Refused, and without telling apart "not yours" from "does not exist".
+    expect(outcomes).toEqual(Object.fromEntries(attempts.map(([what]) => [what, "NOT_FOUND"])));
+    expect(await snapshot()).toBe(before);
+    expect(await db.modelOverride.count({ where: { orgId: { not: org.orgId }, providerId: provider } })).toBe(0);
+    expect(await db.budget.count({ where: { orgId: { not: org.orgId }, teamId: org.teamA } })).toBe(0);
+  });
+
+  it("a developer of team A can neither disable nor revoke team B's key, which keeps working", async () => {
+    const before = await snapshot();
+    const a = callerAs(app.rt, org.users.developerA);
+    await expect(a.apiKeys.setDisabled({ id: keyB, disabled: true })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    await expect(a.apiKeys.revoke({ id: keyB })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(await snapshot()).toBe(before);
+    // The owner's team still can.
+    await callerAs(app.rt, org.users.developerB).apiKeys.setDisabled({ id: keyB, disabled: true });
+    expect((await app.rt.db.prisma.apiKey.findUniqueOrThrow({ where: { id: keyB } })).disabledAt).not.toBeNull();
+  });
+});
