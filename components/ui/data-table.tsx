@@ -4,6 +4,7 @@ import {
   getCoreRowModel,
   getSortedRowModel,
   useReactTable,
+  type CellContext,
   type ColumnDef,
   type SortingState,
 } from "@tanstack/react-table";
@@ -13,6 +14,20 @@ import { cn } from "./cn";
 import { Table, TBody, TD, TH, THead, TR } from "./table";
 
 export type { ColumnDef };
+
+/**
+ * The trailing column of per-row buttons: not sortable, its header read only by screen readers. `className`
+ * styles its cells (as `meta.className`), e.g. "text-right".
+ */
+export function actionsColumn<T>(cell: (context: CellContext<T, unknown>) => ReactNode, className?: string): ColumnDef<T, unknown> {
+  return {
+    id: "actions",
+    header: () => <span className="sr-only">Actions</span>,
+    enableSorting: false,
+    ...(className ? { meta: { className } } : {}),
+    cell,
+  };
+}
 
 interface DataTableProps<T> {
   columns: ColumnDef<T, unknown>[];

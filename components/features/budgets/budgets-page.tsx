@@ -10,7 +10,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardHeader, CardTitle } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { actionsColumn, DataTable, type ColumnDef } from "@/components/ui/data-table";
 import { Dialog, DialogContent } from "@/components/ui/dialog";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
@@ -61,35 +61,30 @@ export function BudgetsPage() {
     { id: "usage", header: "Spend this period", enableSorting: false, cell: ({ row }) => <Usage budget={row.original} /> },
     { id: "mode", header: "When exhausted", cell: ({ row }) => (row.original.hard ? <Badge tone="danger">Block</Badge> : <Badge tone="warning">Alert only</Badge>) },
     { id: "thresholds", header: "Alerts at", enableSorting: false, cell: ({ row }) => row.original.alertThresholds.map((t) => `${t}%`).join(", ") },
-    {
-      id: "actions",
-      header: () => <span className="sr-only">Actions</span>,
-      enableSorting: false,
-      cell: ({ row }) =>
-        canWrite ? (
-          <div className="flex gap-1">
-            <Button variant="ghost" size="sm" onClick={() => setEditing(row.original)} aria-label={`Edit budget ${subject(row.original)}`}>
-              Edit
-            </Button>
-            <ConfirmDialog
-              title="Delete this budget?"
-              confirmLabel="Delete budget"
-              trigger={
-                <Button variant="ghost" size="sm" aria-label={`Delete budget ${subject(row.original)}`}>
-                  Delete
-                </Button>
-              }
-              onConfirm={async () => {
-                await remove.mutateAsync({ id: row.original.id });
-                await queryClient.invalidateQueries({ queryKey: trpc.budgets.list.queryKey() });
-                toast.success("Budget deleted");
-              }}
-            >
-              <p>Calls are no longer capped or alerted by it.</p>
-            </ConfirmDialog>
-          </div>
-        ) : null,
-    },
+    actionsColumn(({ row }) =>
+      canWrite ? (
+        <div className="flex gap-1">
+          <Button variant="ghost" size="sm" onClick={() => setEditing(row.original)} aria-label={`Edit budget ${subject(row.original)}`}>
+            Edit
+          </Button>
+          <ConfirmDialog
+            title="Delete this budget?"
+            confirmLabel="Delete budget"
+            trigger={
+              <Button variant="ghost" size="sm" aria-label={`Delete budget ${subject(row.original)}`}>
+                Delete
+              </Button>
+            }
+            onConfirm={async () => {
+              await remove.mutateAsync({ id: row.original.id });
+              await queryClient.invalidateQueries({ queryKey: trpc.budgets.list.queryKey() });
+              toast.success("Budget deleted");
+            }}
+          >
+            <p>Calls are no longer capped or alerted by it.</p>
+          </ConfirmDialog>
+        </div>
+      ) : null),
   ];
 
   const alertColumns: ColumnDef<AlertRow, unknown>[] = [

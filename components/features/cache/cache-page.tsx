@@ -10,7 +10,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardHeader, CardTitle } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { actionsColumn, DataTable, type ColumnDef } from "@/components/ui/data-table";
 import { Dialog, DialogContent } from "@/components/ui/dialog";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Field } from "@/components/ui/field";
@@ -52,42 +52,37 @@ export function CachePage() {
       header: "State",
       cell: ({ row }) => (!row.original.enabled ? <Badge>Disabled</Badge> : row.original.shadow ? <Badge tone="info">Shadow</Badge> : <Badge tone="success">Serving</Badge>),
     },
-    {
-      id: "actions",
-      header: () => <span className="sr-only">Actions</span>,
-      enableSorting: false,
-      cell: ({ row }) =>
-        isAdmin ? (
-          <div className="flex gap-1">
-            <Button variant="ghost" size="sm" onClick={() => setEditing(row.original)} aria-label={`Edit rule ${row.original.name}`}>
-              Edit
-            </Button>
-            <ConfirmDialog
-              title={`Invalidate every entry of ${row.original.name}?`}
-              confirmLabel="Invalidate"
-              trigger={<Button variant="ghost" size="sm" aria-label={`Invalidate rule ${row.original.name}`}>Invalidate</Button>}
-              onConfirm={async () => {
-                await bump.mutateAsync({ id: row.original.id });
-                toast.success(`Entries of ${row.original.name} invalidated`);
-              }}
-            >
-              <p>Stored answers of this rule are never served again; new ones are stored as calls come in.</p>
-            </ConfirmDialog>
-            <ConfirmDialog
-              title={`Delete ${row.original.name}?`}
-              confirmLabel="Delete rule"
-              trigger={<Button variant="ghost" size="sm" aria-label={`Delete rule ${row.original.name}`}>Delete</Button>}
-              onConfirm={async () => {
-                await remove.mutateAsync({ id: row.original.id });
-                await queryClient.invalidateQueries({ queryKey: trpc.cacheRules.list.queryKey() });
-                toast.success(`Deleted ${row.original.name}`);
-              }}
-            >
-              <p>Calls it matched fall back to a less specific rule or the built-in default.</p>
-            </ConfirmDialog>
-          </div>
-        ) : null,
-    },
+    actionsColumn(({ row }) =>
+      isAdmin ? (
+        <div className="flex gap-1">
+          <Button variant="ghost" size="sm" onClick={() => setEditing(row.original)} aria-label={`Edit rule ${row.original.name}`}>
+            Edit
+          </Button>
+          <ConfirmDialog
+            title={`Invalidate every entry of ${row.original.name}?`}
+            confirmLabel="Invalidate"
+            trigger={<Button variant="ghost" size="sm" aria-label={`Invalidate rule ${row.original.name}`}>Invalidate</Button>}
+            onConfirm={async () => {
+              await bump.mutateAsync({ id: row.original.id });
+              toast.success(`Entries of ${row.original.name} invalidated`);
+            }}
+          >
+            <p>Stored answers of this rule are never served again; new ones are stored as calls come in.</p>
+          </ConfirmDialog>
+          <ConfirmDialog
+            title={`Delete ${row.original.name}?`}
+            confirmLabel="Delete rule"
+            trigger={<Button variant="ghost" size="sm" aria-label={`Delete rule ${row.original.name}`}>Delete</Button>}
+            onConfirm={async () => {
+              await remove.mutateAsync({ id: row.original.id });
+              await queryClient.invalidateQueries({ queryKey: trpc.cacheRules.list.queryKey() });
+              toast.success(`Deleted ${row.original.name}`);
+            }}
+          >
+            <p>Calls it matched fall back to a less specific rule or the built-in default.</p>
+          </ConfirmDialog>
+        </div>
+      ) : null),
   ];
 
   return (

@@ -10,7 +10,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { actionsColumn, DataTable, type ColumnDef } from "@/components/ui/data-table";
 import { Dialog, DialogContent } from "@/components/ui/dialog";
 import { EmptyState } from "@/components/ui/empty-state";
 import { Field } from "@/components/ui/field";
@@ -92,43 +92,38 @@ export function KeysPage() {
         return <Badge tone={s.tone}>{s.label}</Badge>;
       },
     },
-    {
-      id: "actions",
-      header: () => <span className="sr-only">Actions</span>,
-      enableSorting: false,
-      cell: ({ row }) =>
-        canWrite && !row.original.revokedAt ? (
-          <span className="inline-flex gap-1">
-            {row.original.kind === "playground" ? null : (
-              <Button variant="ghost" size="sm" aria-label={`${row.original.disabledAt ? "Enable" : "Disable"} ${row.original.name}`} disabled={setDisabled.isPending} onClick={() => void toggle(row.original)}>
-                {row.original.disabledAt ? "Enable" : "Disable"}
+    actionsColumn(({ row }) =>
+      canWrite && !row.original.revokedAt ? (
+        <span className="inline-flex gap-1">
+          {row.original.kind === "playground" ? null : (
+            <Button variant="ghost" size="sm" aria-label={`${row.original.disabledAt ? "Enable" : "Disable"} ${row.original.name}`} disabled={setDisabled.isPending} onClick={() => void toggle(row.original)}>
+              {row.original.disabledAt ? "Enable" : "Disable"}
+            </Button>
+          )}
+          <ConfirmDialog
+            title={`Revoke ${row.original.name}?`}
+            confirmLabel="Revoke key"
+            trigger={
+              <Button variant="ghost" size="sm" aria-label={`Revoke ${row.original.name}`}>
+                Revoke
               </Button>
+            }
+            onConfirm={async () => {
+              await revoke.mutateAsync({ id: row.original.id });
+              await queryClient.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() });
+              toast.success(`Revoked ${row.original.name}`);
+            }}
+          >
+            {row.original.kind === "playground" ? (
+              <p>The Playground stops using this key; the owner&apos;s next send creates a new one.</p>
+            ) : (
+              <p>
+                Requests with <code className="font-mono">{row.original.prefix}…</code> fail with 401 within a second. This cannot be undone.
+              </p>
             )}
-            <ConfirmDialog
-              title={`Revoke ${row.original.name}?`}
-              confirmLabel="Revoke key"
-              trigger={
-                <Button variant="ghost" size="sm" aria-label={`Revoke ${row.original.name}`}>
-                  Revoke
-                </Button>
-              }
-              onConfirm={async () => {
-                await revoke.mutateAsync({ id: row.original.id });
-                await queryClient.invalidateQueries({ queryKey: trpc.apiKeys.list.queryKey() });
-                toast.success(`Revoked ${row.original.name}`);
-              }}
-            >
-              {row.original.kind === "playground" ? (
-                <p>The Playground stops using this key; the owner&apos;s next send creates a new one.</p>
-              ) : (
-                <p>
-                  Requests with <code className="font-mono">{row.original.prefix}…</code> fail with 401 within a second. This cannot be undone.
-                </p>
-              )}
-            </ConfirmDialog>
-          </span>
-        ) : null,
-    },
+          </ConfirmDialog>
+        </span>
+      ) : null),
   ];
 
   const create = canWrite ? (

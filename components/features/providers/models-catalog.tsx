@@ -10,7 +10,7 @@ import { useTRPC } from "@/components/providers/trpc";
 import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
-import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { actionsColumn, DataTable, type ColumnDef } from "@/components/ui/data-table";
 import { Dialog, DialogContent } from "@/components/ui/dialog";
 import { EmptyState } from "@/components/ui/empty-state";
 import { errorMessage } from "@/components/ui/errors";
@@ -21,6 +21,7 @@ import { useToast } from "@/components/ui/toast";
 import { PriceOverrideForm } from "./price-override-form";
 
 type Model = RouterOutputs["models"]["list"]["items"][number];
+type Override = RouterOutputs["models"]["overrides"][number];
 const PAGE = 50;
 
 /** The catalog as the gateway prices it: filter, enable or disable models, override prices. */
@@ -112,16 +113,11 @@ export function ModelsCatalog() {
         />
       ),
     },
-    {
-      id: "actions",
-      header: () => <span className="sr-only">Actions</span>,
-      enableSorting: false,
-      cell: ({ row }) => (
-        <Button variant="ghost" size="sm" onClick={() => setOverriding({ model: row.original })} aria-label={`Override prices of ${row.original.id}`}>
-          Override
-        </Button>
-      ),
-    },
+    actionsColumn(({ row }) => (
+      <Button variant="ghost" size="sm" onClick={() => setOverriding({ model: row.original })} aria-label={`Override prices of ${row.original.id}`}>
+        Override
+      </Button>
+    )),
   ];
 
   return (
@@ -218,29 +214,24 @@ export function ModelsCatalog() {
                   { id: "prices", header: "Input / output per 1M", enableSorting: false, cell: ({ row }) => `${formatUsd(row.original.inputPrice)} / ${formatUsd(row.original.outputPrice)}` },
                   { accessorKey: "enabled", header: "Status", cell: ({ row }) => (row.original.enabled ? <Badge tone="success">Enabled</Badge> : <Badge>Disabled</Badge>) },
                   { accessorKey: "custom", header: "Custom", cell: ({ row }) => (row.original.custom ? "yes" : "") },
-                  {
-                    id: "actions",
-                    header: () => <span className="sr-only">Actions</span>,
-                    enableSorting: false,
-                    cell: ({ row }) => (
-                      <Button
-                        variant="ghost"
-                        size="sm"
-                        aria-label={`Remove the override of ${row.original.modelId}`}
-                        onClick={() =>
-                          removeOverride.mutate(
-                            { id: row.original.id },
-                            {
-                              onSuccess: async () => (await queryClient.invalidateQueries({ queryKey: trpc.models.pathKey() }), toast.success("Override removed")),
-                              onError: (e) => toast.error(errorMessage(e)),
-                            },
-                          )
-                        }
-                      >
-                        <Trash2 aria-hidden />
-                      </Button>
-                    ),
-                  },
+                  actionsColumn<Override>(({ row }) => (
+                    <Button
+                      variant="ghost"
+                      size="sm"
+                      aria-label={`Remove the override of ${row.original.modelId}`}
+                      onClick={() =>
+                        removeOverride.mutate(
+                          { id: row.original.id },
+                          {
+                            onSuccess: async () => (await queryClient.invalidateQueries({ queryKey: trpc.models.pathKey() }), toast.success("Override removed")),
+                            onError: (e) => toast.error(errorMessage(e)),
+                          },
+                        )
+                      }
+                    >
+                      <Trash2 aria-hidden />
+                    </Button>
+                  )),
                 ]}
               />
             )}

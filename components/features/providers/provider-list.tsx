@@ -8,7 +8,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { actionsColumn, DataTable, type ColumnDef } from "@/components/ui/data-table";
 import { Dialog, DialogContent, DialogTrigger } from "@/components/ui/dialog";
 import { EmptyState } from "@/components/ui/empty-state";
 import { errorMessage } from "@/components/ui/errors";
@@ -112,50 +112,44 @@ export function ProviderList() {
         <ConnectionCell provider={row.original} result={results[row.original.id]} onTest={() => runTest(row.original)} testing={test.isPending && test.variables?.id === row.original.id} />
       ),
     },
-    {
-      id: "actions",
-      header: () => <span className="sr-only">Actions</span>,
-      enableSorting: false,
-      meta: { className: "text-right" },
-      cell: ({ row }) => {
-        const p = row.original;
-        return (
-          <div className="flex justify-end gap-1">
-            <Button variant="ghost" size="sm" onClick={() => setEditing(p)} aria-label={`Edit ${p.name}`}>
-              <Pencil aria-hidden /> Edit
-            </Button>
-            <Button
-              variant="ghost"
-              size="sm"
-              onClick={() =>
-                update.mutate(
-                  { id: p.id, enabled: !p.enabled },
-                  { onSuccess: () => (toast.success(`${p.name} ${p.enabled ? "disabled" : "enabled"}`), void refresh()), onError: (e) => toast.error(errorMessage(e)) },
-                )
-              }
-            >
-              {p.enabled ? "Disable" : "Enable"}
-            </Button>
-            <ConfirmDialog
-              title={`Delete ${p.name}?`}
-              confirmLabel="Delete provider"
-              trigger={
-                <Button variant="ghost" size="sm" aria-label={`Delete ${p.name}`}>
-                  <Trash2 aria-hidden />
-                </Button>
-              }
-              onConfirm={async () => {
-                await remove.mutateAsync({ id: p.id });
-                toast.success(`Deleted ${p.name}`);
-                await refresh();
-              }}
-            >
-              <p>Its encrypted key and price overrides are deleted too. Policies that route to it must be changed first.</p>
-            </ConfirmDialog>
-          </div>
-        );
-      },
-    },
+    actionsColumn(({ row }) => {
+      const p = row.original;
+      return (
+        <div className="flex justify-end gap-1">
+          <Button variant="ghost" size="sm" onClick={() => setEditing(p)} aria-label={`Edit ${p.name}`}>
+            <Pencil aria-hidden /> Edit
+          </Button>
+          <Button
+            variant="ghost"
+            size="sm"
+            onClick={() =>
+              update.mutate(
+                { id: p.id, enabled: !p.enabled },
+                { onSuccess: () => (toast.success(`${p.name} ${p.enabled ? "disabled" : "enabled"}`), void refresh()), onError: (e) => toast.error(errorMessage(e)) },
+              )
+            }
+          >
+            {p.enabled ? "Disable" : "Enable"}
+          </Button>
+          <ConfirmDialog
+            title={`Delete ${p.name}?`}
+            confirmLabel="Delete provider"
+            trigger={
+              <Button variant="ghost" size="sm" aria-label={`Delete ${p.name}`}>
+                <Trash2 aria-hidden />
+              </Button>
+            }
+            onConfirm={async () => {
+              await remove.mutateAsync({ id: p.id });
+              toast.success(`Deleted ${p.name}`);
+              await refresh();
+            }}
+          >
+            <p>Its encrypted key and price overrides are deleted too. Policies that route to it must be changed first.</p>
+          </ConfirmDialog>
+        </div>
+      );
+    }, "text-right"),
   ];
 
   return (

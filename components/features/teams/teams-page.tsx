@@ -11,7 +11,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { Card, CardDescription, CardHeader, CardTitle } from "@/components/ui/card";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { DataTable, type ColumnDef } from "@/components/ui/data-table";
+import { actionsColumn, DataTable, type ColumnDef } from "@/components/ui/data-table";
 import { Dialog, DialogContent } from "@/components/ui/dialog";
 import { EmptyState } from "@/components/ui/empty-state";
 import { PageHeader } from "@/components/ui/page-header";
@@ -41,37 +41,31 @@ export function TeamsPage() {
     { accessorKey: "users", header: "Users", meta: { className: "tabular-nums" } },
     { accessorKey: "activeKeys", header: "Active keys", meta: { className: "tabular-nums" } },
     { accessorKey: "policies", header: "Policies", meta: { className: "tabular-nums" } },
-    {
-      id: "actions",
-      header: () => <span className="sr-only">Actions</span>,
-      enableSorting: false,
-      meta: { className: "text-right" },
-      cell: ({ row }) => (
-        <div className="flex justify-end gap-1">
-          <Button variant="ghost" size="sm" aria-label={`Rename ${row.original.name}`} onClick={() => setEditing({ kind: "team", team: row.original })}>
-            <Pencil aria-hidden /> Rename
-          </Button>
-          {row.original.slug === "default" ? null : (
-            <ConfirmDialog
-              title={`Delete ${row.original.name}?`}
-              confirmLabel="Delete team"
-              trigger={
-                <Button variant="ghost" size="sm" aria-label={`Delete ${row.original.name}`}>
-                  <Trash2 aria-hidden />
-                </Button>
-              }
-              onConfirm={async () => {
-                await removeTeam.mutateAsync({ id: row.original.id });
-                await queryClient.invalidateQueries({ queryKey: trpc.teams.list.queryKey() });
-                toast.success(`Deleted ${row.original.name}`);
-              }}
-            >
-              <p>Only an empty team can be deleted: move its users, keys, policies and budgets first.</p>
-            </ConfirmDialog>
-          )}
-        </div>
-      ),
-    },
+    actionsColumn(({ row }) => (
+      <div className="flex justify-end gap-1">
+        <Button variant="ghost" size="sm" aria-label={`Rename ${row.original.name}`} onClick={() => setEditing({ kind: "team", team: row.original })}>
+          <Pencil aria-hidden /> Rename
+        </Button>
+        {row.original.slug === "default" ? null : (
+          <ConfirmDialog
+            title={`Delete ${row.original.name}?`}
+            confirmLabel="Delete team"
+            trigger={
+              <Button variant="ghost" size="sm" aria-label={`Delete ${row.original.name}`}>
+                <Trash2 aria-hidden />
+              </Button>
+            }
+            onConfirm={async () => {
+              await removeTeam.mutateAsync({ id: row.original.id });
+              await queryClient.invalidateQueries({ queryKey: trpc.teams.list.queryKey() });
+              toast.success(`Deleted ${row.original.name}`);
+            }}
+          >
+            <p>Only an empty team can be deleted: move its users, keys, policies and budgets first.</p>
+          </ConfirmDialog>
+        )}
+      </div>
+    ), "text-right"),
   ];
 
   const userColumns: ColumnDef<User, unknown>[] = [
@@ -92,22 +86,16 @@ export function TeamsPage() {
     { id: "signIn", header: "Sign-in", accessorFn: (u) => (u.hasPassword ? "Password" : "SSO only") },
     { accessorKey: "createdAt", header: "Added", cell: ({ row }) => formatDate(row.original.createdAt) },
     { id: "status", header: "Status", accessorFn: (u) => (u.disabledAt ? "Disabled" : "Active"), cell: ({ row }) => (row.original.disabledAt ? <Badge tone="danger">Disabled</Badge> : <Badge tone="success">Active</Badge>) },
-    {
-      id: "actions",
-      header: () => <span className="sr-only">Actions</span>,
-      enableSorting: false,
-      meta: { className: "text-right" },
-      cell: ({ row }) => (
-        <div className="flex justify-end gap-1">
-          <Button variant="ghost" size="sm" aria-label={`Edit ${row.original.email}`} onClick={() => setEditing({ kind: "user", user: row.original })}>
-            <Pencil aria-hidden /> Edit
-          </Button>
-          <Button variant="ghost" size="sm" onClick={() => setEditing({ kind: "password", user: row.original })}>
-            Set password
-          </Button>
-        </div>
-      ),
-    },
+    actionsColumn(({ row }) => (
+      <div className="flex justify-end gap-1">
+        <Button variant="ghost" size="sm" aria-label={`Edit ${row.original.email}`} onClick={() => setEditing({ kind: "user", user: row.original })}>
+          <Pencil aria-hidden /> Edit
+        </Button>
+        <Button variant="ghost" size="sm" onClick={() => setEditing({ kind: "password", user: row.original })}>
+          Set password
+        </Button>
+      </div>
+    ), "text-right"),
   ];
 
   return (
