@@ -345,6 +345,35 @@ describe("reliability: upstream faults", () => {
     });
   });
 
+  describe("case 15 on the other surfaces", () => {
+    it("ends a stalled Anthropic stream with an error event and a Responses stream with response.failed, then serves the next", async () => {
+      const post = async (path: string, body: Record<string, unknown>) => {
+        const res = await fetch(`${app.url}/api/v1${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({ model: "scripted/sim-small", stream: true, ...body }),
+        });
+        return { status: res.status, headers: res.headers, text: await res.text() }; // ends only if our side closes it
+      };
+      const anthropic = await post("/messages", { max_tokens: 100, messages: [{ role: "user", content: prompt("[[up:stall]]") }] });
+      expect(anthropic.status).toBe(200);
+      expect(anthropic.text).toContain("event: content_block_delta");
+      expect(anthropic.text).toMatch(/event: error\ndata: \{"type":"error","error":\{"type":"[a-z_]+","message":"[^"]+"\}\}\n\n$/);
+      expect(anthropic.text).not.toContain("message_stop");
+      expect(await callRow(app, anthropic)).toMatchObject({ partial: true, streamed: true, surface: "anthropic", errorClass: "upstream_timeout" });
+
+      const responses = await post("/responses", { input: prompt("[[up:stall]]") });
+      expect(responses.status).toBe(200);
+      expect(responses.text).toContain("event: response.output_text.delta");
+      expect(responses.text).toContain("event: response.failed");
+      expect(responses.text).not.toContain("response.completed");
+      expect(await callRow(app, responses)).toMatchObject({ partial: true, streamed: true, errorClass: "upstream_timeout" });
+
+      const next = await post("/messages", { max_tokens: 100, messages: [{ role: "user", content: prompt("[[up:comments]]") }] });
+      expect(next.text).toContain("event: message_stop");
+    });
+  });
+
   describe("case 16: odd stream framing", () => {
     it("skips comment lines, keep-alives and empty data lines", async () => {
       const res = await ask("scripted/sim-small", { stream: true, messages: [{ role: "user", content: prompt("[[up:comments]]") }] });
@@ -381,15 +410,34 @@ describe("reliability: upstream faults", () => {
   });
 
   describe("case 17: client disconnects", () => {
+    // A server of its own with the default upstream timeouts (minutes): with this file's 1 s timeouts the upstream
+    // socket would close ~1.5 s after the abort even if the abort never reached it, too close to the 1 s bound.
+    let calm: TestServer;
+    let calmKey: string;
+    beforeAll(async () => {
+      calm = await startTestServer();
+      const seeded = await seedSimulatorProviders(calm, sim.url);
+      calmKey = seeded.key;
+      await calm.rt.db.prisma.provider.create({
+        data: { orgId: seeded.tenant.orgId, name: "scripted", kind: "simulator", baseUrl: `${scripted.url}/openai/v1`, allowPrivate: true, config: { protocol: "openai" } },
+      });
+      await routingFixture(calm, seeded.tenant.orgId).refresh();
+    });
+    afterAll(() => calm?.dispose());
+
     /** Starts a streamed call, reads `frames` SSE frames (0: none, the headers may not even have come), then aborts. */
-    async function abandon(tag: string, frames: number) {
+    async function abandon(tag: string, frames: number, path: "/chat/completions" | "/messages" | "/responses" = "/chat/completions") {
+      const [app, key] = [calm, calmKey];
       const controller = new AbortController();
       const before = await app.rt.db.prisma.call.count();
-      const pending = fetch(`${app.url}/api/v1/chat/completions`, {
+      const seen = scripted.requests;
+      const text = prompt(`[[up:${tag}]] please`);
+      const body = path === "/responses" ? { input: text } : { max_tokens: 100, messages: [{ role: "user", content: text }] };
+      const pending = fetch(`${app.url}/api/v1${path}`, {
         method: "POST",
         signal: controller.signal,
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body: JSON.stringify({ model: "scripted/sim-small", stream: true, messages: [{ role: "user", content: prompt(`[[up:${tag}]] please`) }] }),
+        body: JSON.stringify({ model: "scripted/sim-small", stream: true, ...body }),
       });
       if (frames === 0) {
         await waitUntil(() => scripted.requests > seen, 2_000); // the upstream has the prompt
@@ -411,10 +459,6 @@ describe("reliability: upstream faults", () => {
       const row = (await app.rt.db.prisma.call.findMany({ orderBy: { createdAt: "desc" }, take: 1 }))[0]!;
       return { closedAfter, row };
     }
-    let seen = 0;
-    beforeEach(() => {
-      seen = scripted.requests;
-    });
 
     it("before the first token: the upstream request is aborted within 1 s and the row says 499", async () => {
       const { closedAfter, row } = await abandon("hang", 0);
@@ -434,6 +478,22 @@ describe("reliability: upstream faults", () => {
       expect(row.outputTokens).toBeGreaterThan(0);
       expect(row.outputTokens).toBeLessThan(10);
       expect(Number(row.costUsd)).toBeGreaterThan(0);
+    });
+
+    it("on the Anthropic and Responses surfaces too: aborted within 1 s, billed for the input plus the delivered tokens", async () => {
+      // Anthropic: message_start, content_block_start, then a text delta. Responses: created, in_progress, item and
+      // part added, then a text delta.
+      for (const [path, frames] of [["/messages", 3], ["/responses", 5]] as const) {
+        const { closedAfter, row } = await abandon("stall", frames, path);
+        expect(closedAfter, path).toBeLessThan(1_000);
+        expect(row, path).toMatchObject({ status: 499, partial: true, streamed: true, estimated: true, errorClass: "client_closed_request" });
+        expect(row.inputTokens, path).toBeGreaterThan(0);
+        expect(row.outputTokens, path).toBeGreaterThan(0);
+        expect(Number(row.costUsd), path).toBeGreaterThan(0);
+      }
+      const { closedAfter, row } = await abandon("hang", 0, "/messages");
+      expect(closedAfter).toBeLessThan(1_000);
+      expect(row).toMatchObject({ status: 499, errorClass: "client_closed_request", surface: "anthropic" });
     });
 
     it("after the provider reported usage: billed exactly what it reported", async () => {
