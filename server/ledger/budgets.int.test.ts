@@ -137,6 +137,29 @@ describe("budgets through the HTTP API", () => {
     await waitUntil(async () => (await db().budgetAlert.count({ where: { budgetId: b.id, threshold: 100 } })) === 1);
   });
 
+  it("refuses a team's exhausted budget on the Anthropic and Responses surfaces too, in their envelopes, without calling upstream", async () => {
+    const team = await db().team.create({ data: { orgId: tenant.orgId, name: "Exhausted team", slug: "exhausted-team" } });
+    const { key } = await createApiKey(db(), { orgId: tenant.orgId, teamId: team.id, name: "team-exhausted" });
+    const b = await budget({ scope: "team", teamId: team.id, period: "monthly", limitUsd: "0" });
+    const calls = sim.count({ operation: "chat" });
+    const post = (path: string, body: object) =>
+      fetch(`${app.url}/api/v1${path}`, { method: "POST", headers: { "x-api-key": key, "content-type": "application/json" }, body: JSON.stringify({ model: MODEL, ...body }) });
+    const reset = periodWindow("monthly", "UTC", Date.now()).end!.toISOString();
+
+    const messages = await post("/messages", { max_tokens: 20, messages: [{ role: "user", content: "hi" }] });
+    expect(messages.status).toBe(429);
+    const anthropic = await messages.json();
+    expect(anthropic).toMatchObject({ type: "error", error: { type: "rate_limit_error", code: "budget_exceeded" } });
+    for (const part of [`the monthly budget of team ${team.id} (budget ${b.id})`, "limit of $0.00", "$0.00 spent", `resets at ${reset}`]) expect(anthropic.error.message).toContain(part);
+    expect(messages.headers.get("x-switchyard-budget-scope")).toBe("team");
+    expect(Number(messages.headers.get("retry-after"))).toBeGreaterThan(0);
+
+    const responses = await post("/responses", { input: "hi" });
+    expect(responses.status).toBe(429);
+    expect((await responses.json()).error).toMatchObject({ code: "budget_exceeded", message: expect.stringContaining(`team ${team.id}`) });
+    expect(sim.count({ operation: "chat" })).toBe(calls);
+  });
+
   it("lets a call through with its output capped when less than its maximum cost is left", async () => {
     const { id, client } = await newKey("capped");
     const b = await budget({ scope: "api_key", apiKeyId: id, period: "daily", limitUsd: "0.01" });
