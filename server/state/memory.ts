@@ -15,7 +15,9 @@ interface Counter {
  */
 export function createMemoryStore(options: { max?: number; now?: () => number } = {}): StateStore {
   const now = options.now ?? Date.now;
-  const perf = options.now ? { perf: { now: options.now } } : {};
+  // An injected clock is read on every check: lru-cache otherwise keeps the last reading until a real 1 ms timer
+  // fires, so a clock moved between two calls in one tick was not seen (entries outlived their TTL).
+  const perf = options.now ? { perf: { now: options.now }, ttlResolution: 0 } : {};
   const max = options.max ?? 100_000;
   const cache = new LRUCache<string, string>({ max, ttlAutopurge: false, ...perf });
   const counters = new LRUCache<string, Counter>({ max, ttlAutopurge: false, ...perf });
