@@ -1,14 +1,16 @@
 /**
  * Two Switchyard instances sharing one Postgres and one Redis (reliability case 20): budgets and rate limits hold
- * across both, a config change made through one is enforced by the other within about a second, and an instance
- * whose Redis is gone refuses (503) instead of falling back to local counters. Skipped without DATABASE_URL and
- * REDIS_URL. The last suite (REDIS_URL only) puts a TCP relay between one instance and Redis and freezes it, as a
- * partition or a paused Redis would: the connection stays open and nothing answers.
+ * across both, a config change made through one (a new budget, a revoked or disabled key: reliability case 2) is
+ * enforced by the other within about a second, and an instance whose Redis is gone refuses (503) instead of falling
+ * back to local counters. Skipped without DATABASE_URL and REDIS_URL. The last suite (REDIS_URL only) puts a TCP
+ * relay between one instance and Redis and freezes it, as a partition or a paused Redis would: the connection stays
+ * open and nothing answers.
  */
 import net from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDecimal } from "../catalog/money";
+import { callerAs } from "../api/testing";
 import { bumpConfigVersion } from "../gateway/snapshot";
 import { createApiKey } from "../keys/service";
 import { startSimulator, type Simulator } from "../providers/simulator";
@@ -108,6 +110,24 @@ describe.skipIf(!shared)("two instances sharing Postgres and Redis", () => {
     }, 5_000);
     // b polls the config version every second, then reloads budgets (one query).
     expect(seen).toBeLessThan(1_500);
+  });
+
+  it("refuses a key revoked or disabled through one instance on the other within a few seconds, though it was cached there", async () => {
+    const { key, record } = await createApiKey(a.rt.db.prisma, { ...tenant, name: "revoked-elsewhere" });
+    const paused = await createApiKey(a.rt.db.prisma, { ...tenant, name: "disabled-elsewhere" });
+    const onB = (k: string) => ask(new OpenAI({ apiKey: k, baseURL: `${b.url}/api/v1`, maxRetries: 0 }));
+    expect(await onB(key)).toBe("ok"); // both keys now cached by b's authenticator
+    expect(await onB(paused.key)).toBe("ok");
+    const admin = await a.rt.db.prisma.user.create({
+      data: { orgId: tenant.orgId, email: "admin-a@example.com", role: "admin", name: "admin" },
+      select: { id: true, email: true, name: true, role: true, orgId: true, teamId: true },
+    });
+    await callerAs(a.rt, admin).apiKeys.revoke({ id: record.id });
+    await callerAs(a.rt, admin).apiKeys.setDisabled({ id: paused.record.id, disabled: true });
+    const changed = Date.now();
+    await waitUntil(async () => (await onB(key)) === "invalid_api_key" && (await onB(paused.key)) === "invalid_api_key", 5_000);
+    // b polls the config version every second and then drops its key cache.
+    expect(Date.now() - changed).toBeLessThan(3_000);
   });
 
   it("refuses with 503 on the instance whose Redis is gone, never counting locally", async () => {
