@@ -251,6 +251,35 @@ describe("routing under upstream faults", () => {
     expect((await ask(s.policy)).headers.get("x-switchyard-target")).toBe(s.ref(0));
   });
 
+  it("rides out a persistent 503 through the fallback: bounded attempts, then the breaker stops the calls, and closes after recovery", async () => {
+    // Reliability case 11 with the fault as stated: the primary answers 503 until it recovers.
+    const s = await fixture.scenario([{ name: "primary" }, { name: "backup" }], (m) => ({ targets: [m.target(0), m.target(1)], ...fast }));
+    const provider = (await app.rt.db.prisma.provider.findFirstOrThrow({ where: { name: "sim-openai" } })).id;
+    const id = targetId({ provider: { id: provider } as never, modelId: s.models[0]!, model: null });
+    sim.faults.add({ fault: "unavailable", model: s.models[0], times: "always" });
+    const first = await ask(s.policy);
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-switchyard-target")).toBe(s.ref(1));
+    expect((await attemptsOf(first)).map((a) => `${a.model}:${a.error ?? a.status}`)).toEqual([`${s.models[0]}:overloaded`, `${s.models[0]}:overloaded`, `${s.models[1]}:200`]);
+    // Every call succeeds through the backup; the primary stops being called once its breaker opens.
+    await waitUntil(async () => (await ask(s.policy)).status === 200 && engine.health.peek(id).breaker === "open", 10_000);
+    const calls = sim.count({ model: s.models[0] });
+    expect(calls).toBeLessThanOrEqual(2 * 5); // two attempts per call before it opened, for at most a few calls
+    for (let i = 0; i < 5; i++) {
+      const res = await ask(s.policy);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-switchyard-target")).toBe(s.ref(1));
+    }
+    expect(sim.count({ model: s.models[0] })).toBe(calls);
+
+    sim.faults.clear(); // recovered
+    await waitUntil(() => engine.health.peek(id).breaker === "half_open", COOLDOWN_MS * 4);
+    const probe = await ask(s.policy);
+    expect(probe.headers.get("x-switchyard-target")).toBe(s.ref(0));
+    expect(engine.health.peek(id).breaker).toBe("closed");
+    for (let i = 0; i < 3; i++) expect((await ask(s.policy)).headers.get("x-switchyard-target")).toBe(s.ref(0));
+  });
+
   it("shifts concurrent traffic away from a degraded target within the window", async () => {
     const s = await fixture.scenario([{ name: "bad" }, { name: "good" }], (m) => ({
       strategy: "weighted",
