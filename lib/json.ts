@@ -1,4 +1,4 @@
-/** JSON helpers shared by the dashboard and the routers. */
+/** JSON helpers shared by the dashboard, the routers and the config-as-code CLI. */
 
 /** Canonical JSON text: object keys sorted, undefined members dropped; equal values give equal strings. */
 export function canonicalJson(value: unknown): string {
@@ -11,6 +11,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/** Deep equality of JSON values, independent of key order. */
 export function sameJson(a: unknown, b: unknown): boolean {
   return canonicalJson(a) === canonicalJson(b);
 }

@@ -24,6 +24,7 @@ import {
   type ConfigIssue,
   type ProviderSpec,
 } from "@/lib/config-file";
+import { sameJson } from "@/lib/json";
 import { policyDocument } from "@/lib/policy";
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from "../auth/password";
 import { loadCatalog } from "../catalog";
@@ -677,21 +678,6 @@ function decryptOrNull(secrets: SecretBox, ciphertext: string | null): string | 
   } catch {
     return null; // written under another master secret: re-encrypting with the current one repairs it
   }
-}
-
-/** Deep equality of JSON values, independent of key order. */
-function sameJson(a: Json, b: Json): boolean {
-  return canonical(a) === canonical(b);
-}
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value && typeof value === "object") {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
-    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
-  }
-  return JSON.stringify(value ?? null);
 }
 
 /**

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { canonicalJson } from "@/lib/json";
 import type { CallRecord } from "../ledger/call-log";
 import { createMemoryStore } from "../state/memory";
 import type { Gateway } from "./context";
-import { REPLAY_HEADER, RETENTION_MS, canonicalJson, createIdempotency, fingerprint, streamCompleted } from "./idempotency";
+import { REPLAY_HEADER, RETENTION_MS, createIdempotency, fingerprint, streamCompleted } from "./idempotency";
 
 describe("idempotency fingerprints", () => {
   it("ignores key order and whitespace but not values, arrays order or the endpoint", () => {

@@ -16,6 +16,7 @@
  * otherwise an in-memory store of its own (bounded to MEMORY_MAX_KEYS keys) so replays cannot evict other state.
  */
 import { createHash } from "node:crypto";
+import { canonicalJson } from "@/lib/json";
 import type { CallRecord } from "../ledger/call-log";
 import { createMemoryStore } from "../state/memory";
 import type { StateStore } from "../state/store";
@@ -72,16 +73,7 @@ export interface Idempotency {
   handle(request: Request, requestId: string, path: string, run: (request: Request) => Promise<Response>): Promise<Response>;
 }
 
-/** Stable JSON: object keys sorted at every level, so two encodings of one body share a fingerprint. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
-  if (value !== null && typeof value === "object") {
-    const keys = Object.keys(value).sort();
-    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`).join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "null";
-}
-
+/** The body's canonical JSON (keys sorted at every level), so two encodings of one body share a fingerprint. */
 export function fingerprint(path: string, body: unknown): string {
   return createHash("sha256").update(path).update("\n").update(canonicalJson(body)).digest("hex");
 }
