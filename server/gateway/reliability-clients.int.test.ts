@@ -79,6 +79,26 @@ describe("reliability: requests from clients", () => {
           }
         }
       }
+      // The endpoints that never reach a chat model answer the same (files and batches do reach the upstream).
+      for (const auth of variants) {
+        for (const [method, path] of [
+          ["GET", "/models"],
+          ["GET", "/models/sim-openai/sim-small"],
+          ["GET", "/files"],
+          ["POST", "/files"],
+          ["GET", "/files/file-abc/content"],
+          ["GET", "/batches"],
+          ["POST", "/batches"],
+          ["POST", "/batches/batch_abc/cancel"],
+          ["POST", "/feedback"],
+        ] as const) {
+          const res = await fetch(`${app.url}/api/v1${path}`, { method, headers: { "content-type": "application/json", ...auth }, body: method === "POST" ? "{}" : undefined });
+          const text = await res.text();
+          expect(res.status, `${method} ${path} ${JSON.stringify(auth)}`).toBe(401);
+          expect(JSON.parse(text).error).toMatchObject({ code: "invalid_api_key", type: "authentication_error" });
+          if (auth.authorization?.startsWith("Bearer ") || auth["x-api-key"]) expect(text).not.toContain((auth.authorization ?? auth["x-api-key"]!).replace(/^Bearer /, ""));
+        }
+      }
       expect(sim.count()).toBe(0);
       expect(app.logs.text()).not.toContain(unknown);
     });
@@ -212,6 +232,23 @@ describe("reliability: requests from clients", () => {
       expect(res.status).toBe(413);
       expect(JSON.parse(res.text).error.code).toBe("request_too_large");
       expect(Date.now() - started).toBeLessThan(3_000);
+      // Every other endpoint that takes a body, in its surface's envelope.
+      for (const path of ["/messages", "/responses", "/embeddings", "/batches", "/feedback", "/files"]) {
+        const refused = await rawPost(
+          `${app.url}/api/v1${path}`,
+          {
+            authorization: `Bearer ${key}`,
+            "content-type": path === "/files" ? "multipart/form-data; boundary=x" : "application/json",
+            "content-length": String(100 * 1024 * 1024),
+          },
+          Buffer.alloc(1024, 0x20),
+          { endBody: false },
+        );
+        expect(refused.status, path).toBe(413);
+        const body = JSON.parse(refused.text);
+        if (path === "/messages") expect(body).toMatchObject({ type: "error", error: { type: "invalid_request_error", code: "request_too_large" } });
+        else expect(body.error.code, path).toBe("request_too_large");
+      }
       expect(sim.count()).toBe(0);
     });
 
