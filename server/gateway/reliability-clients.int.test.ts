@@ -283,6 +283,24 @@ describe("reliability: requests from clients", () => {
         expect(res.status, param).toBe(400);
         expect((await res.json()).error).toMatchObject({ param, type: "invalid_request_error" });
       }
+      // The same values on the other surfaces (the Anthropic envelope names the parameter in its message).
+      const others: Array<[string, string, string]> = [
+        ["/messages", anthropicBody({ temperature: "hot" }), "temperature"],
+        ["/messages", anthropicBody({ max_tokens: -1 }), "max_tokens"],
+        ["/messages", `{"model":"${MODEL}","max_tokens":8,"messages":[{"role":"user","content":"bad \\ud800 surrogate"}]}`, "messages[0].content"],
+        ["/messages", `{"model":"${MODEL}","max_tokens":8,"messages":[{"role":"user","content":"a\\u0000b"}]}`, "messages[0].content"],
+        ["/responses", JSON.stringify({ model: MODEL, input: "hi", temperature: "hot" }), "temperature"],
+        ["/responses", JSON.stringify({ model: MODEL, input: "hi", max_output_tokens: -1 }), "max_output_tokens"],
+        ["/responses", `{"model":"${MODEL}","input":"a\\u0000b"}`, "input"],
+        ["/embeddings", `{"model":"sim-openai/sim-embed","input":"bad \\udfff surrogate"}`, "input"],
+      ];
+      for (const [path, body, param] of others) {
+        const res = await post(path, body);
+        const error = (await res.json()).error;
+        expect(res.status, `${path} ${param}`).toBe(400);
+        if (path === "/messages") expect(error.message, param).toContain(`'${param}'`);
+        else expect(error, `${path} ${param}`).toMatchObject({ param, type: "invalid_request_error" });
+      }
       expect(sim.count()).toBe(0);
     });
 
@@ -386,6 +404,17 @@ describe("reliability: requests from clients", () => {
       expect(res.status).toBe(403);
       expect(JSON.parse(text).error).toMatchObject({ code: "model_not_allowed", param: "model" });
       expect(text).not.toContain("sim-secret-allowed");
+      // The Anthropic surface, in its envelope.
+      const refused = await post("/messages", anthropicBody({ model: "sim-anthropic/sim-claude" }), { authorization: "", "x-api-key": limited.key });
+      const refusedText = await refused.text();
+      expect(refused.status).toBe(403);
+      expect(JSON.parse(refusedText)).toMatchObject({ type: "error", error: { type: "permission_error", code: "model_not_allowed" } });
+      expect(refusedText).not.toContain("sim-secret-allowed");
+      const unknown = await post("/messages", anthropicBody({ model: "rival-secret-policy" }));
+      const unknownText = await unknown.text();
+      expect(unknown.status).toBe(404);
+      expect(JSON.parse(unknownText)).toMatchObject({ type: "error", error: { type: "not_found_error", code: "model_not_found" } });
+      expect(unknownText).not.toContain("rival-sim");
       expect(sim.count()).toBe(0);
     });
   });
