@@ -42,8 +42,13 @@ test("calls through the gateway appear in Requests, with a detail of the route",
 
   await row.getByRole("button", { name: /Details of call/ }).click();
   const dialog = page.getByRole("dialog", { name: "Call detail" });
-  await expect(dialog.getByRole("heading", { name: "Route decision" })).toBeVisible();
-  await expect(dialog.getByLabel("Route decision JSON")).toContainText("e2e-bot");
+  const decision = dialog.getByRole("region", { name: "Route decision" });
+  await expect(decision.getByRole("heading", { name: "Route decision" })).toBeVisible();
+  await expect(decision).toContainText("policy e2e-bot");
+  // The chosen target is marked among the candidates, and its attempt is listed with its status.
+  await expect(decision.getByRole("region", { name: "Candidates" }).getByRole("listitem").filter({ hasText: "answered" })).toHaveCount(1);
+  await expect(decision.getByRole("region", { name: "Attempts" }).getByRole("listitem").first()).toContainText("200");
+  await expect(dialog.getByText("Input tokens by type")).toBeVisible();
   await screenshot(page, "request-detail");
 });
 

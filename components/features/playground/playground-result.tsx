@@ -4,7 +4,8 @@ import type { RouterOutputs } from "@/components/providers/api-types";
 import { Alert } from "@/components/ui/alert";
 import { Badge } from "@/components/ui/badge";
 import { Card, CardContent, CardHeader, CardTitle } from "@/components/ui/card";
-import { JsonView } from "@/components/ui/json-view";
+import { LEVERS } from "@/components/features/analytics/levers";
+import { policyLine, RouteDetails } from "@/components/features/requests/route-details";
 import type { AttemptRecord } from "@/server/routing/execute";
 import type { RouteRecord } from "@/server/routing/explain";
 
@@ -16,11 +17,6 @@ type AttemptView = AttemptRecord;
 
 const CACHE_TONES: Record<string, "success" | "info" | "neutral" | "warning"> = { hit: "success", "semantic-hit": "success", shadow: "info", miss: "neutral", bypass: "warning" };
 
-/** A tiny, not-yet-rounded USD estimate (floats from the planner) as text. */
-function estimate(value: number | null): string {
-  return value === null ? "—" : `≈ $${value.toPrecision(3)}`;
-}
-
 /** One playground answer: the text, then what the gateway did with it (route, attempts, cost, savings, cache). */
 export function PlaygroundResult({ result }: { result: SendResult }) {
   const call = result.call;
@@ -29,17 +25,7 @@ export function PlaygroundResult({ result }: { result: SendResult }) {
   const cache = result.headers["x-switchyard-cache"] ?? call?.cacheOutcome ?? null;
   const similarity = result.headers["x-switchyard-cache-similarity"];
   const shadow = result.headers["x-switchyard-cache-shadow"];
-  const savings = call
-    ? (
-        [
-          ["Routing", call.savings.routing],
-          ["Response cache", call.savings.cache],
-          ["Prompt cache", call.savings.promptCache],
-          ["Batch", call.savings.batch],
-          ["Caps", call.savings.caps],
-        ] as const
-      ).filter(([, v]) => Number(v) !== 0)
-    : [];
+  const savings = call ? LEVERS.filter(([key]) => Number(call.savings[key]) !== 0).map(([key, label]) => [label, call.savings[key]] as const) : [];
   const totalSaved = call ? (Number(call.baselineCostUsd) - Number(call.costUsd)) : null;
 
   return (
@@ -128,71 +114,10 @@ export function PlaygroundResult({ result }: { result: SendResult }) {
       <Card>
         <CardHeader>
           <CardTitle>Route</CardTitle>
-          {route?.policy ? (
-            <span className="text-xs text-slate-600">
-              policy {route.policy}
-              {route.policyVersion ? ` v${route.policyVersion}` : ""}
-              {route.strategy ? ` · ${route.strategy}` : ""}
-              {route.rule ? ` · rule ${route.rule}` : ""}
-            </span>
-          ) : null}
+          {policyLine(route) ? <span className="text-xs text-slate-600">{policyLine(route)}</span> : null}
         </CardHeader>
-        <CardContent className="space-y-4 text-sm">
-          <section aria-label="Candidates">
-            <h3 className="mb-1 font-semibold text-slate-900">Candidates</h3>
-            {route?.candidates && route.candidates.length > 0 ? (
-              <ol className="space-y-1">
-                {route.candidates.map((c, i) => (
-                  <li key={`${c.target}-${i}`} className="flex flex-wrap items-baseline gap-x-3">
-                    <span className="font-medium text-slate-900">
-                      {i + 1}. {c.target}
-                    </span>
-                    {c.target === route.target ? <Badge tone="success">answered</Badge> : null}
-                    <span className="tabular-nums text-slate-600">{estimate(c.estimatedCostUsd)}</span>
-                    {c.notes.length > 0 ? <span className="text-xs text-slate-500">{c.notes.join("; ")}</span> : null}
-                  </li>
-                ))}
-              </ol>
-            ) : (
-              <p className="text-slate-600">{route?.target === "cache" ? "Answered from the cache: no upstream was chosen." : "A concrete model: no routing decision."}</p>
-            )}
-          </section>
-          {route?.rejected && route.rejected.length > 0 ? (
-            <section aria-label="Rejected targets">
-              <h3 className="mb-1 font-semibold text-slate-900">Rejected</h3>
-              <ul className="space-y-1">
-                {route.rejected.map((r) => (
-                  <li key={r.target}>
-                    <span className="font-medium text-slate-900">{r.target}</span>: <span className="text-slate-600">{r.reasons.join("; ")}</span>
-                  </li>
-                ))}
-              </ul>
-            </section>
-          ) : null}
-          <section aria-label="Attempts">
-            <h3 className="mb-1 font-semibold text-slate-900">Attempts</h3>
-            {attempts.length > 0 ? (
-              <ol className="space-y-1">
-                {attempts.map((a, i) => (
-                  <li key={i} className="flex flex-wrap gap-x-3">
-                    <span className="font-medium text-slate-900">
-                      {a.provider}/{a.model}
-                    </span>
-                    <Badge tone={a.status === 200 ? "success" : "danger"}>{a.status}</Badge>
-                    <span className="tabular-nums text-slate-600">{a.latencyMs} ms</span>
-                    {a.reason ? <span className="text-xs text-slate-500">{a.reason}</span> : null}
-                    {a.error ? <span className="text-xs text-red-700">{a.error}</span> : null}
-                  </li>
-                ))}
-              </ol>
-            ) : (
-              <p className="text-slate-600">No upstream attempt.</p>
-            )}
-          </section>
-          <details>
-            <summary className="cursor-pointer text-xs font-medium text-slate-600">Route JSON as logged</summary>
-            <JsonView value={route} label="Route JSON" className="mt-2" />
-          </details>
+        <CardContent>
+          <RouteDetails route={route} attempts={attempts} />
         </CardContent>
       </Card>
     </>

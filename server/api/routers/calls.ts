@@ -124,6 +124,10 @@ export const callsRouter = router({
     const names = await keyNames(db, ctx.user.orgId, row.apiKeyId ? [row.apiKeyId] : [], row.teamId ? [row.teamId] : []);
     return {
       ...present(row, names),
+      upstreamId: row.upstreamId,
+      cacheWriteTokens: row.cacheWriteTokens,
+      partial: row.partial,
+      estimated: row.estimated,
       savings: {
         routing: normalizeDecimal(row.savingsRoutingUsd),
         cache: normalizeDecimal(row.savingsCacheUsd),

@@ -93,11 +93,11 @@ async function loggedCall(rt: Runtime, requestId: string, apiKeyId: string) {
       select: {
         id: true, status: true, errorClass: true, policy: true, providerKind: true, model: true, inputTokens: true, outputTokens: true,
         cachedInputTokens: true, costUsd: true, baselineCostUsd: true, savingsRoutingUsd: true, savingsCacheUsd: true, savingsPromptCacheUsd: true,
-        savingsBatchUsd: true, savingsCapsUsd: true, latencyMs: true, cacheOutcome: true, estimated: true, route: true, attempts: true,
+        savingsBatchUsd: true, savingsCapsUsd: true, savingsCompressionUsd: true, latencyMs: true, cacheOutcome: true, estimated: true, route: true, attempts: true,
       },
     });
     if (row) {
-      const { savingsRoutingUsd, savingsCacheUsd, savingsPromptCacheUsd, savingsBatchUsd, savingsCapsUsd, ...rest } = row;
+      const { savingsRoutingUsd, savingsCacheUsd, savingsPromptCacheUsd, savingsBatchUsd, savingsCapsUsd, savingsCompressionUsd, ...rest } = row;
       return {
         ...rest,
         costUsd: normalizeDecimal(row.costUsd),
@@ -108,6 +108,7 @@ async function loggedCall(rt: Runtime, requestId: string, apiKeyId: string) {
           promptCache: normalizeDecimal(savingsPromptCacheUsd),
           batch: normalizeDecimal(savingsBatchUsd),
           caps: normalizeDecimal(savingsCapsUsd),
+          compression: normalizeDecimal(savingsCompressionUsd),
         },
       };
     }
