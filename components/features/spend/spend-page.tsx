@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { Download } from "lucide-react";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
-import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from "recharts";
+import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import { BREAKDOWNS, type Breakdown } from "@/lib/contracts/analytics";
 import { monthKey } from "@/lib/analytics/series";
 import { useTRPC } from "@/components/providers/trpc";
@@ -99,6 +99,7 @@ export function SpendPage() {
                   <XAxis dataKey="month" fontSize={11} />
                   <YAxis tickFormatter={(v: number) => `$${v}`} fontSize={11} />
                   <Tooltip />
+                  <Legend />
                   <Bar dataKey="spend" name="Spend (USD)" fill="#4f46e5" onClick={(d: { payload?: { month?: string } }) => d.payload?.month && setParam("month", d.payload.month)} />
                   <Bar dataKey="saved" name="Saved (USD)" fill="#10b981" />
                 </BarChart>
