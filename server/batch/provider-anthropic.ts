@@ -3,24 +3,10 @@
  * GET /messages/batches/{id} until `processing_status` is "ended", then read
  * GET /messages/batches/{id}/results (JSONL of `{custom_id, result}`).
  */
-import { ANTHROPIC_VERSION } from "../providers/anthropic";
+import { ANTHROPIC_VERSION, ERROR_TYPE_STATUS } from "../providers/anthropic";
 import { buildHeaders, joinUrl } from "../providers/openai";
 import type { UpstreamTarget } from "../providers/types";
 import { exchange, parseJsonl, readJson, withoutContentType, type LineOutcome, type ProviderBatchApi } from "./provider-api";
-
-/** The HTTP status each Anthropic error type is answered with (an errored result carries the type only). */
-const ERROR_STATUS: Record<string, number> = {
-  invalid_request_error: 400,
-  authentication_error: 401,
-  billing_error: 402,
-  permission_error: 403,
-  not_found_error: 404,
-  request_too_large: 413,
-  rate_limit_error: 429,
-  api_error: 500,
-  timeout_error: 504,
-  overloaded_error: 529,
-};
 
 const headersFor = (target: UpstreamTarget) => buildHeaders(target, "x-api-key", { "anthropic-version": ANTHROPIC_VERSION });
 
@@ -30,7 +16,7 @@ function outcomeOf(result: Record<string, unknown> | undefined): LineOutcome {
       return { kind: "response", status: 200, body: result.message, requestId: null };
     case "errored": {
       const error = result.error as { error?: { type?: unknown }; request_id?: unknown } | undefined;
-      const status = ERROR_STATUS[String(error?.error?.type)] ?? 500;
+      const status = ERROR_TYPE_STATUS[String(error?.error?.type)] ?? 500;
       return { kind: "response", status, body: error, requestId: typeof error?.request_id === "string" ? error.request_id : null };
     }
     case "canceled":

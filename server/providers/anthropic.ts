@@ -452,8 +452,11 @@ function parseResponse(json: unknown, target: UpstreamTarget): ChatResponse {
 
 type BlockKind = "text" | "thinking" | "tool" | "json" | "other";
 
-/** Anthropic error types → the HTTP status they are sent with (for errors that arrive inside a stream). */
-const ERROR_TYPE_STATUS: Record<string, number> = {
+/**
+ * Anthropic error types → the HTTP status they are sent with: for errors that arrive inside a stream, and for a
+ * Message Batches result that errored (it carries the type only).
+ */
+export const ERROR_TYPE_STATUS: Record<string, number> = {
   invalid_request_error: 400,
   authentication_error: 401,
   billing_error: 402,
@@ -474,6 +477,8 @@ class AnthropicStreamParser implements StreamParser {
   private toolCount = 0;
   private jsonResponse = false;
   private usageSoFar: AnthropicUsage | null = null;
+  /** A message_delta reported usage: output_tokens is then the count of the answer, not message_start's placeholder. */
+  private outputUsageSeen = false;
   private usageEmitted = false;
   private done = false;
 
@@ -513,6 +518,10 @@ class AnthropicStreamParser implements StreamParser {
 
   usage(): NormalizedUsage | null {
     return this.usageSoFar ? anthropicUsage(this.usageSoFar) : null;
+  }
+
+  outputCounted(): boolean {
+    return this.outputUsageSeen;
   }
 
   finished(): boolean {
@@ -603,6 +612,7 @@ class AnthropicStreamParser implements StreamParser {
         if (value !== null && value !== undefined) next[key] = value;
       }
       this.usageSoFar = next as AnthropicUsage;
+      if (usage.data.output_tokens !== null && usage.data.output_tokens !== undefined) this.outputUsageSeen = true;
     }
     const delta = isRecord(json.delta) ? json.delta : {};
     if (delta.stop_reason === undefined || delta.stop_reason === null) return [];
