@@ -286,6 +286,7 @@ export function withContextCache(adapter: ProviderAdapter, lease: ContextCacheLe
           return usage ? adjust(usage) : null;
         },
         finished: () => parser.finished(),
+        outputCounted: () => parser.outputCounted(),
       };
     },
   };

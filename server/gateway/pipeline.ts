@@ -232,6 +232,19 @@ function estimateUsage(req: ChatRequest, delivered: string): NormalizedUsage {
   return { input: estimatePromptTokens(req.messages, req.tools), cachedInput: 0, cacheWrite: 0, output: estimateTextTokens(delivered), reasoning: 0 };
 }
 
+/**
+ * What a stream is billed: the provider's usage when it counted the output (or the stream ended normally);
+ * otherwise its input counts (when it sent them) and the delivered text for the output, marked estimated. A stream
+ * from an upstream that reports usage as it starts (Anthropic, Gemini) and then ends early would else be billed
+ * for the placeholder output it reported first (1 or 0 tokens), whatever the client received.
+ */
+function streamUsage(parser: StreamParser, req: ChatRequest, delivered: string): { usage: NormalizedUsage; estimated: boolean } {
+  const reported = parser.usage();
+  if (reported === null) return { usage: estimateUsage(req, delivered), estimated: true };
+  if (parser.finished() || parser.outputCounted()) return { usage: reported, estimated: false };
+  return { usage: { ...reported, output: Math.max(reported.output, estimateTextTokens(delivered)) }, estimated: true };
+}
+
 interface OpenedStream {
   events: SseReader;
   parser: StreamParser;
@@ -309,9 +322,8 @@ async function openStream<Req>(
   const finish = (outcome: { status: number; partial: boolean; error?: string }) => {
     if (finished) return;
     finished = true;
-    const reported = opened.parser.usage();
-    const usage = reported ?? estimateUsage(req, delivered);
-    settle(record, target, ctx.plan, usage, reported === null, ctx.skipped, streamFinish);
+    const { usage, estimated } = streamUsage(opened.parser, req, delivered);
+    settle(record, target, ctx.plan, usage, estimated, ctx.skipped, streamFinish);
     Object.assign(record, {
       status: outcome.status,
       partial: outcome.partial,

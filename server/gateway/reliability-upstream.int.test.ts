@@ -325,6 +325,33 @@ describe("reliability: upstream faults", () => {
     });
   });
 
+  describe("cases 14 and 15 with Anthropic- and Gemini-protocol upstreams", () => {
+    // Their streams report usage before the answer is complete: Anthropic's message_start carries the input and a
+    // placeholder output count (1), Gemini's chunks carry the prompt count and no candidate count until the last.
+    // A stream that ends early must still be billed for the text the client received.
+    const deliveredText = (body: string) =>
+      sseData(body)
+        .map((e) => (e as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta?.content ?? "")
+        .join("");
+    for (const [protocol, model] of [["anthropic", "sim-anthropic/sim-claude"], ["gemini", "sim-gemini/sim-small"]] as const) {
+      it(`bills the delivered tokens of a stream cut or stalled mid-answer (${protocol}-protocol upstream)`, async () => {
+        for (const fault of ["stream_cut", "stream_stall"] as const) {
+          sim.faults.add({ fault, protocol, afterChunks: 12, times: 1 });
+          const res = await ask(model, { stream: true, messages: [{ role: "user", content: prompt("[[sim:tokens=80]] a long story") }] });
+          expect(res.status).toBe(200);
+          expect(res.body).not.toContain("[DONE]");
+          const words = deliveredText(res.body).split(/\s+/).filter(Boolean).length;
+          expect(words, `${protocol} ${fault}: some text was delivered`).toBeGreaterThanOrEqual(4);
+          const row = await callRow(app, res);
+          expect(row, `${protocol} ${fault}`).toMatchObject({ streamed: true, partial: true, estimated: true });
+          expect(row.inputTokens).toBeGreaterThan(0);
+          expect(row.outputTokens, `${protocol} ${fault}: billed output`).toBeGreaterThanOrEqual(words);
+          expect(row.outputTokens).toBeLessThan(80);
+        }
+      });
+    }
+  });
+
   describe("case 15: a stream that stalls", () => {
     it("ends with an idle-timeout error event, closes the connection, and the next request is fine", async () => {
       const model = await freshModel("stall");
@@ -494,6 +521,32 @@ describe("reliability: upstream faults", () => {
       const { closedAfter, row } = await abandon("hang", 0, "/messages");
       expect(closedAfter).toBeLessThan(1_000);
       expect(row).toMatchObject({ status: 499, errorClass: "client_closed_request", surface: "anthropic" });
+    });
+
+    it("from an Anthropic-protocol upstream (usage reported at the start): billed for the delivered tokens, not the placeholder", async () => {
+      sim.faults.add({ fault: "stream_stall", protocol: "anthropic", afterChunks: 12, times: 1 });
+      const controller = new AbortController();
+      const before = await calm.rt.db.prisma.call.count();
+      const res = await fetch(`${calm.url}/api/v1/chat/completions`, {
+        method: "POST",
+        signal: controller.signal,
+        headers: { authorization: `Bearer ${calmKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "sim-anthropic/sim-claude", stream: true, messages: [{ role: "user", content: prompt("[[sim:tokens=80]] a long story") }] }),
+      });
+      const reader = res.body!.getReader();
+      let text = "";
+      const words = () => sseData(text).map((e) => (e as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta?.content ?? "").join("").split(/\s+/).filter(Boolean).length;
+      while (words() < 4) text += new TextDecoder().decode((await reader.read()).value);
+      const delivered = words();
+      controller.abort();
+      await waitUntil(async () => {
+        await calm.rt.calls.flush();
+        return (await calm.rt.db.prisma.call.count()) > before;
+      }, 3_000);
+      const row = (await calm.rt.db.prisma.call.findMany({ orderBy: { createdAt: "desc" }, take: 1 }))[0]!;
+      expect(row).toMatchObject({ status: 499, partial: true, estimated: true, errorClass: "client_closed_request" });
+      expect(row.inputTokens).toBeGreaterThan(0);
+      expect(row.outputTokens).toBeGreaterThanOrEqual(delivered);
     });
 
     it("after the provider reported usage: billed exactly what it reported", async () => {

@@ -174,6 +174,14 @@ export function adapterContract(name: string, make: () => AdapterFixture) {
       expect(parser.usage()).toEqual(normalizeUsage(whole.usage));
       // The protocol's terminator is the last event of every fixture stream: finished() flips there, not before.
       expect(states).toEqual([...states.slice(0, -1).map(() => false), true]);
+      // The output is counted once the provider reports it, never from the first text on: a stream cut in between
+      // is billed for its delivered text (reliability case 14).
+      expect(parser.outputCounted()).toBe(true);
+      const firstText = f.text.stream.findIndex((_, i) => contentOf(run(f.adapter, f.target, f.text.stream.slice(0, i + 1)).chunks) !== "");
+      expect(firstText).toBeGreaterThanOrEqual(0);
+      const cut = f.adapter.createStreamParser(f.target);
+      for (const event of f.text.stream.slice(0, firstText + 1)) cut.push(event);
+      expect(cut.outputCounted()).toBe(false);
       const sdk = await sdkReassemble(chunks);
       expect(sdk.choices[0]!.message.content).toBe(f.text.content);
       expect(sdk.choices[0]!.finish_reason).toBe("stop");

@@ -50,6 +50,12 @@ export interface StreamParser {
   end(): ChatChunk[];
   /** The usage reported so far (final once `finished()`), or null when the upstream reported none. */
   usage(): NormalizedUsage | null;
+  /**
+   * Whether `usage()` holds the provider's count of the output, not only what it reports before answering: OpenAI's
+   * usage chunk, Anthropic's message_delta (message_start carries the input and a placeholder output of 1), a
+   * Gemini chunk with candidatesTokenCount. A stream that ends early without it is billed for the delivered text.
+   */
+  outputCounted(): boolean;
   /** Whether the protocol's terminator was seen: `[DONE]`, `message_stop`, or a Gemini `finishReason`. */
   finished(): boolean;
 }

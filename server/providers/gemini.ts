@@ -579,6 +579,11 @@ class GeminiStreamParser implements StreamParser {
     return this.lastUsage ? geminiUsage(this.lastUsage) : null;
   }
 
+  /** Gemini's chunks carry the prompt count throughout and candidatesTokenCount only once it counts the answer. */
+  outputCounted(): boolean {
+    return this.lastUsage?.candidatesTokenCount !== undefined;
+  }
+
   finished(): boolean {
     return this.done;
   }

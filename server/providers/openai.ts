@@ -429,6 +429,11 @@ class OpenAIStreamParser implements StreamParser {
     return normalizeUsage(this.lastUsage);
   }
 
+  /** OpenAI-protocol upstreams report usage only with (or as running totals of) the output. */
+  outputCounted(): boolean {
+    return this.lastUsage !== null;
+  }
+
   finished(): boolean {
     return this.done;
   }
