@@ -325,7 +325,7 @@ describe("reliability: upstream faults", () => {
     });
   });
 
-  describe("cases 14 and 15 with Anthropic- and Gemini-protocol upstreams", () => {
+  describe("cases 14, 15 and 16 with Anthropic- and Gemini-protocol upstreams", () => {
     // Their streams report usage before the answer is complete: Anthropic's message_start carries the input and a
     // placeholder output count (1), Gemini's chunks carry the prompt count and no candidate count until the last.
     // A stream that ends early must still be billed for the text the client received.
@@ -334,12 +334,13 @@ describe("reliability: upstream faults", () => {
         .map((e) => (e as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta?.content ?? "")
         .join("");
     for (const [protocol, model] of [["anthropic", "sim-anthropic/sim-claude"], ["gemini", "sim-gemini/sim-small"]] as const) {
-      it(`bills the delivered tokens of a stream cut or stalled mid-answer (${protocol}-protocol upstream)`, async () => {
-        for (const fault of ["stream_cut", "stream_stall"] as const) {
+      it(`ends a stream cut, stalled or malformed mid-answer with an error and bills its delivered tokens (${protocol}-protocol upstream)`, async () => {
+        for (const fault of ["stream_cut", "stream_stall", "malformed_chunk"] as const) {
           sim.faults.add({ fault, protocol, afterChunks: 12, times: 1 });
           const res = await ask(model, { stream: true, messages: [{ role: "user", content: prompt("[[sim:tokens=80]] a long story") }] });
           expect(res.status).toBe(200);
           expect(res.body).not.toContain("[DONE]");
+          expect(sseData(res.body).at(-1), `${protocol} ${fault}`).toMatchObject({ error: { code: fault === "stream_stall" ? "upstream_timeout" : "upstream_stream_error" } });
           const words = deliveredText(res.body).split(/\s+/).filter(Boolean).length;
           expect(words, `${protocol} ${fault}: some text was delivered`).toBeGreaterThanOrEqual(4);
           const row = await callRow(app, res);
