@@ -265,6 +265,25 @@ describe("reliability: upstream faults", () => {
       expect(await callRow(app, res)).toMatchObject({ status: 504, errorClass: "upstream_timeout" });
     });
 
+    it("answers a streamed request 504 too (nothing was sent yet), in the surface's envelope", async () => {
+      sim.faults.add({ fault: "timeout", protocol: "openai", times: "always" });
+      const model = await freshModel("rel-silent-stream");
+      const res = await ask(model, { stream: true });
+      expect(res.status).toBe(504);
+      expect(res.headers.get("content-type")).toContain("application/json");
+      expect(res.body.error.code).toBe("upstream_timeout");
+      noSecrets(JSON.stringify(res.body));
+      expect(sim.count({ operation: "chat" })).toBe(2);
+      const anthropic = await fetch(`${app.url}/api/v1/messages`, {
+        method: "POST",
+        headers: { "x-api-key": key, "content-type": "application/json" },
+        body: JSON.stringify({ model, stream: true, max_tokens: 20, messages: [{ role: "user", content: prompt() }] }),
+      });
+      expect(anthropic.status).toBe(504);
+      expect(await anthropic.json()).toMatchObject({ type: "error", error: { code: "upstream_timeout" } });
+      expect(await callRow(app, { headers: anthropic.headers })).toMatchObject({ status: 504, errorClass: "upstream_timeout", surface: "anthropic" });
+    });
+
     it("fails over to the next target at the first-byte timeout", async () => {
       const s = await fixture.scenario([{ name: "silent" }, { name: "ok" }], (m) => ({ targets: [m.target(0), m.target(1)], retry: { maxAttempts: 1 } }));
       sim.faults.add({ fault: "timeout", model: s.models[0], times: "always" });
