@@ -6,8 +6,9 @@ import { readdirSync } from "node:fs";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { openPglite } from "../db/client";
+import { startSimulator } from "../providers/simulator";
 import { waitUntil } from "../state/store.contract";
-import { LogCapture, tempDir } from "../testing/harness";
+import { LogCapture, seedSimulatorProviders, startTestServer, tempDir } from "../testing/harness";
 import { createCallLogWriter, type CallRecord } from "./call-log";
 import { applyBudgets, loadLedgerConfig, spendInWindow } from "./budgets";
 import { RETENTION_DAYS_KEY, RETENTION_WATERMARK_KEY, insertCalls, startRetention } from "./rollups";
@@ -182,3 +183,49 @@ describe("call log against a real database", () => {
   });
 });
 
+
+describe.skipIf(!process.env.DATABASE_URL)("the gateway while Postgres is down", () => {
+  it("keeps answering keys it knows, and writes every call's row once the database is back", { timeout: 60_000 }, async () => {
+    const sim = await startSimulator();
+    const app = await startTestServer();
+    const sql = async (text: string) => {
+      const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+      await client.connect();
+      await client.query(text);
+      await client.end();
+    };
+    const dbName = new URL(app.rt.env.DATABASE_URL!).pathname.slice(1);
+    try {
+      const { key } = await seedSimulatorProviders(app, sim.url);
+      const ask = (i: number) =>
+        fetch(`${app.url}/api/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({ model: "sim-openai/sim-small", user: `outage-${i}`, messages: [{ role: "user", content: `call ${i}` }] }),
+        });
+      expect((await ask(0)).status).toBe(200); // the key is cached from here on
+      await app.rt.calls.flush();
+
+      await sql(`ALTER DATABASE "${dbName}" ALLOW_CONNECTIONS false`);
+      await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${dbName}'`);
+      const during = await Promise.all(Array.from({ length: 20 }, (_, i) => ask(i + 1)));
+      expect(during.map((r) => r.status)).toEqual(Array(20).fill(200));
+      await app.rt.calls.flush().catch(() => {});
+      await waitUntil(() => app.logs.text().includes("call log: write failed"), 10_000);
+      await sql(`ALTER DATABASE "${dbName}" ALLOW_CONNECTIONS true`);
+
+      // Nothing lost, nothing doubled: one row per call, ours as the key.
+      await waitUntil(async () => {
+        await app.rt.calls.flush().catch(() => {});
+        return (await app.rt.db.prisma.call.count({ where: { endUser: { startsWith: "outage-" } } }).catch(() => -1)) >= 21;
+      }, 30_000);
+      const rows = await app.rt.db.prisma.call.findMany({ where: { endUser: { startsWith: "outage-" } }, select: { endUser: true, status: true } });
+      expect(rows.map((r) => r.endUser).sort()).toEqual(Array.from({ length: 21 }, (_, i) => `outage-${i}`).sort());
+      expect(rows.every((r) => r.status === 200)).toBe(true);
+    } finally {
+      await sql(`ALTER DATABASE "${dbName}" ALLOW_CONNECTIONS true`);
+      await app.dispose();
+      await sim.close();
+    }
+  });
+});
