@@ -472,8 +472,8 @@ describe("reliability: upstream faults", () => {
     });
     afterAll(() => calm?.dispose());
 
-    /** Starts a streamed call, reads `frames` SSE frames (0: none, the headers may not even have come), then aborts. */
-    async function abandon(tag: string, frames: number, path: "/chat/completions" | "/messages" | "/responses" = "/chat/completions") {
+    /** Starts a call (streamed unless `stream` is false), reads `frames` SSE frames (0: none, the headers may not even have come), then aborts. */
+    async function abandon(tag: string, frames: number, path: "/chat/completions" | "/messages" | "/responses" = "/chat/completions", stream = true) {
       const [app, key] = [calm, calmKey];
       const controller = new AbortController();
       const before = await app.rt.db.prisma.call.count();
@@ -484,7 +484,7 @@ describe("reliability: upstream faults", () => {
         method: "POST",
         signal: controller.signal,
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-        body: JSON.stringify({ model: "scripted/sim-small", stream: true, ...body }),
+        body: JSON.stringify({ model: "scripted/sim-small", stream, ...body }),
       });
       if (frames === 0) {
         await waitUntil(() => scripted.requests > seen, 2_000); // the upstream has the prompt
@@ -525,6 +525,15 @@ describe("reliability: upstream faults", () => {
       expect(row.outputTokens).toBeGreaterThan(0);
       expect(row.outputTokens).toBeLessThan(10);
       expect(Number(row.costUsd)).toBeGreaterThan(0);
+    });
+
+    it("a non-streamed call: the upstream request is aborted within 1 s, the row says 499 and bills the input", async () => {
+      for (const path of ["/chat/completions", "/messages"] as const) {
+        const { closedAfter, row } = await abandon("hang", 0, path, false);
+        expect(closedAfter, path).toBeLessThan(1_000);
+        expect(row, path).toMatchObject({ status: 499, errorClass: "client_closed_request", estimated: true, streamed: false });
+        expect(row.inputTokens, path).toBeGreaterThan(0);
+      }
     });
 
     it("on the Anthropic and Responses surfaces too: aborted within 1 s, billed for the input plus the delivered tokens", async () => {
