@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import superjson from "superjson";
 import { startTestServer, type TestServer } from "../testing/harness";
 import { createTrpcHandler } from "./http";
+import { appRouter } from "./root";
 import { createTestOrg, sessionCookie, trpcHttp, type TestOrg } from "./testing";
 
 let app: TestServer;
@@ -106,5 +107,40 @@ describe("mutations and cross-site requests", () => {
     } finally {
       await app.rt.db.prisma.$executeRawUnsafe('ALTER TABLE "TeamGone" RENAME TO "Team"');
     }
+  });
+});
+
+/**
+ * The procedures served over GET. Everything else is a mutation and must refuse GET, text/plain and cross-site
+ * requests; a new procedure declared as a query (so reachable by a cross-site GET) fails here until it is added to
+ * this list, which says it changes nothing.
+ */
+const READ_ONLY_QUERIES = [
+  "setup.status", "me.get", "providers.kinds", "providers.list", "providers.get", "models.list", "models.overrides",
+  "policies.list", "policies.get", "policies.versions", "policies.validate", "policies.dryRun", "apiKeys.list",
+  "teams.list", "users.list", "audit.list", "audit.entities", "settings.get", "calls.list", "calls.get",
+  "calls.facets", "analytics.overview", "analytics.series", "analytics.months", "analytics.breakdown",
+  "analytics.report", "analytics.exportCsv", "budgets.list", "budgets.alerts", "cacheRules.list", "cacheRules.stats",
+  "playground.options",
+].sort();
+
+describe("every mutation, over HTTP", () => {
+  const procedures = appRouter._def.procedures as unknown as Record<string, { _def: { type: string } }>;
+  const mutations = Object.keys(procedures).filter((p) => procedures[p]!._def.type === "mutation").sort();
+
+  it("only the listed read-only procedures are queries", () => {
+    expect(Object.keys(procedures).filter((p) => procedures[p]!._def.type !== "mutation").sort()).toEqual(READ_ONLY_QUERIES);
+    expect(mutations.length).toBeGreaterThan(20);
+  });
+
+  it("refuses GET, text/plain and a foreign Origin for each one, with an admin's session, before running it", async () => {
+    const outcomes: Record<string, string> = {};
+    for (const path of mutations) {
+      const get = await trpcHttp(handler, { path, method: "GET", input: {}, cookie, host: HOST });
+      const plain = await trpcHttp(handler, { path, input: {}, cookie, host: HOST, headers: { "content-type": "text/plain" } });
+      const foreign = await trpcHttp(handler, { path, input: {}, cookie, host: HOST, headers: { origin: "https://evil.example" } });
+      outcomes[path] = [get.status, plain.status, foreign.status].join(",");
+    }
+    expect(outcomes).toEqual(Object.fromEntries(mutations.map((p) => [p, "405,415,403"])));
   });
 });
