@@ -203,6 +203,10 @@ describe("reliability: requests from clients", () => {
         ["/chat/completions", new Uint8Array(gzipSync(chatBody())), { "content-encoding": "gzip" }, 415, "unsupported_content_encoding"],
         ["/embeddings", "[1,", {}, 400, "invalid_json"],
         ["/responses", '{"model":', {}, 400, "invalid_json"],
+        ["/responses", JSON.stringify({ model: MODEL, input: "hi" }), { "content-type": "text/plain" }, 415, "unsupported_media_type"],
+        ["/responses", JSON.stringify({ model: MODEL, input: "hi" }), { "content-encoding": "br" }, 415, "unsupported_content_encoding"],
+        ["/embeddings", JSON.stringify({ model: "sim-openai/sim-embed", input: "hi" }), { "content-type": "text/plain" }, 415, "unsupported_media_type"],
+        ["/embeddings", new Uint8Array(gzipSync(JSON.stringify({ model: "sim-openai/sim-embed", input: "hi" }))), { "content-encoding": "gzip" }, 415, "unsupported_content_encoding"],
       ];
       for (const [path, body, headers, status, code] of cases) {
         const res = await post(path, body, headers);
@@ -212,6 +216,14 @@ describe("reliability: requests from clients", () => {
       const anthropic = await post("/messages", anthropicBody().slice(0, 20));
       expect(anthropic.status).toBe(400);
       expect(await anthropic.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error" } });
+      for (const [headers, code] of [
+        [{ "content-type": "text/plain" }, "unsupported_media_type"],
+        [{ "content-encoding": "gzip" }, "unsupported_content_encoding"],
+      ] as const) {
+        const refused = await post("/messages", anthropicBody(), headers);
+        expect(refused.status, code).toBe(415);
+        expect(await refused.json()).toMatchObject({ type: "error", error: { type: "invalid_request_error", code } });
+      }
       // A body sent without a Content-Type at all (fetch adds text/plain for strings; node:http sends none).
       const bare = await rawPost(`${app.url}/api/v1/chat/completions`, { authorization: `Bearer ${key}` }, Buffer.from(chatBody()));
       expect(bare.status).toBe(415);
