@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callerAs, createTestOrg, type TestOrg } from "../api/testing";
 import { createApiKey } from "../keys/service";
 import { startSimulator, type Simulator } from "../providers/simulator";
+import { waitUntil } from "../state/store.contract";
 import { seedSimulatorProviders, startTestServer, type TestServer } from "../testing/harness";
 import { bumpConfigVersion } from "./snapshot";
 
@@ -21,6 +22,9 @@ const SIM_KEY = "sk-sim-provider-key-0123456789"; // what seedSimulatorProviders
 const ECHO_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 const GROQ_KEY = "gsk_R3liabilityCase25DoNotLeakThisKeyAnywhere";
 const WRONG_KEY = "sk-wrong-provider-key-ABCDEFGH12345678";
+const URL_PASSWORD = "hunter2UrlPasswordCase25";
+const URL_TOKEN = "tok3nInAMetadataUrlCase25";
+const WEBHOOK_SECRET = "XoXbWebhookSecretCase25abcdef";
 
 /** An OpenAI-protocol upstream that answers every request with an error echoing the credentials it received. */
 async function startEchoingUpstream() {
@@ -158,6 +162,26 @@ describe("reliability: tenants and secrets", () => {
     bodies.push(JSON.stringify(check), JSON.stringify(saved), JSON.stringify(await admin.providers.list()));
     const wrong = (await app.rt.db.prisma.provider.findFirstOrThrow({ where: { name: "wrong-key" } })).id;
     bodies.push(JSON.stringify(await admin.providers.testConnection({ id: wrong })));
+    // Secrets inside URLs: credentials in a refused base URL, a token in a metadata URL's query, a webhook URL
+    // (itself a bearer secret, as Slack's are) whose delivery is refused.
+    for (const baseUrl of [`https://user:${URL_PASSWORD}@api.example.com/v1`, `http://169.254.169.254/latest?token=${URL_TOKEN}`]) {
+      const refused = await admin.providers.create({ name: "url-secret", kind: "openai-compatible", baseUrl, apiKey: GROQ_KEY }).then(() => null, (e: Error) => e);
+      expect(refused).not.toBeNull();
+      bodies.push(refused!.message, JSON.stringify(refused));
+    }
+    const webhookBudget = await app.rt.db.prisma.budget.create({
+      data: { orgId: org.orgId, scope: "organization", period: "monthly", limitUsd: "0.0000001", hard: false, alertThresholds: [50], webhookUrl: `https://hooks.example.invalid/services/T0/B0/${WEBHOOK_SECRET}` },
+    });
+    await bumpConfigVersion(app.rt.db.prisma);
+    await app.rt.snapshot.refresh();
+    expect((await send("/chat/completions", { model: "sim-openai/sim-small", messages: messages("spend past the alert") })).status).toBe(200);
+    const alert = async () => app.rt.db.prisma.budgetAlert.findFirst({ where: { budgetId: webhookBudget.id, webhookStatus: { not: "pending" } } });
+    await waitUntil(async () => (await alert()) !== null, 10_000);
+    bodies.push(JSON.stringify(await alert()), JSON.stringify(await admin.budgets.alerts({ limit: 50 })));
+    // Admins and finance manage the webhook URL and see it; a developer sees the budget without it.
+    const developerView = JSON.stringify(await callerAs(app.rt, org.users.developerA).budgets.list());
+    expect(developerView).toContain(webhookBudget.id);
+    bodies.push(developerView);
 
     await app.rt.calls.flush();
     const logs = app.logs.text();
@@ -172,12 +196,18 @@ describe("reliability: tenants and secrets", () => {
       "Azure-style provider key": ECHO_KEY,
       "Groq provider key": GROQ_KEY,
       "master secret": MASTER_SECRET,
+      "password in a provider URL": URL_PASSWORD,
+      "token in a provider URL": URL_TOKEN,
+      "webhook URL secret": WEBHOOK_SECRET,
     };
-    const rows = JSON.stringify(await app.rt.db.prisma.call.findMany({ select: { errorClass: true, attempts: true, route: true, requestedModel: true } }));
+    const rows = JSON.stringify([
+      await app.rt.db.prisma.call.findMany({ select: { errorClass: true, attempts: true, route: true, requestedModel: true } }),
+      await app.rt.db.prisma.auditLog.findMany({}),
+    ]);
     for (const [what, secret] of Object.entries(secrets)) {
       expect(logs.includes(secret), `${what} in a log line`).toBe(false);
       expect(bodies.find((b) => b.includes(secret)), `${what} in an error body`).toBeUndefined();
-      expect(rows.includes(secret), `${what} in a call-log row`).toBe(false);
+      expect(rows.includes(secret), `${what} in a call-log or audit row`).toBe(false);
     }
   });
 });
