@@ -152,8 +152,9 @@ describe("POST /api/v1/chat/completions through the official openai SDK", () => 
 
   it("returns 429 with Retry-After when the provider keeps rate limiting", async () => {
     sim.faults.add({ fault: "rate_limit", protocol: "openai", retryAfterSeconds: 30, times: "always" });
+    // Its own model: the target then cools down for the 30 s, and the other tests here use sim-small.
     const error = await client.chat.completions
-      .create({ model: "sim-openai/sim-small", messages: [{ role: "user", content: "hi" }] })
+      .create({ model: "sim-openai/sim-large", messages: [{ role: "user", content: "hi" }] })
       .catch((e) => e);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     expect(error.headers.get("retry-after")).toBe("30");

@@ -182,6 +182,27 @@ describe("reliability: upstream faults", () => {
     });
   });
 
+  describe("case 9: 429 with a Retry-After beyond what the policy waits", () => {
+    it("answers the calls that follow with 429 and the remaining Retry-After, sending nothing upstream until it passes", async () => {
+      sim.faults.add({ fault: "rate_limit", protocol: "openai", retryAfterSeconds: 30, times: "always" });
+      const model = await freshModel("rel-429-cooling");
+      const first = await ask(model);
+      expect(first.status).toBe(429);
+      expect(first.body.error.code).toBe("upstream_rate_limited");
+      expect(sim.count({ operation: "chat" })).toBe(1); // 30 s is beyond maxRetryAfterMs: no retry
+      for (let i = 0; i < 5; i++) {
+        const next = await ask(model);
+        expect(next.status).toBe(429);
+        expect(next.body.error.code).toBe("upstream_rate_limited");
+        const retryAfter = Number(next.headers.get("retry-after"));
+        expect(retryAfter).toBeGreaterThanOrEqual(25);
+        expect(retryAfter).toBeLessThanOrEqual(30);
+        expect(await attemptsOf(next)).toEqual([]);
+      }
+      expect(sim.count({ operation: "chat" })).toBe(1); // never hammered
+    });
+  });
+
   describe("case 10: one 500, then healthy", () => {
     it("logs one row whose cost is that of the successful attempt alone", async () => {
       const model = await freshModel("retry-cost");

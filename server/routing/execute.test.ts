@@ -182,6 +182,47 @@ describe("withFallback", () => {
       expect(second.skipped).toEqual([{ target: targetLabel(A), reason: "circuit open" }]);
     });
 
+    describe("a target cooling down after a 429's Retry-After (never hammer)", () => {
+      const cooling = (retryAfterMs: number) => {
+        const health = createHealthTracker(createMemoryStore({ max: 1_000 }), { now: () => 1_000_000 });
+        health.failure(targetId(A), "rate_limited", retryAfterMs);
+        return health;
+      };
+
+      it("is passed over while another target can answer", async () => {
+        const out = await run(plan([A, B], { health: cooling(30_000) }), {});
+        expect(out.calls).toEqual(["b"]);
+        expect(out.result).toMatchObject({ result: { from: "b" } });
+        expect(out.skipped).toEqual([{ target: targetLabel(A), reason: "rate limited: cooling down for 30s (Retry-After)" }]);
+      });
+
+      it("is not called at all when it is the only target: 429 with the remaining Retry-After, nothing sent", async () => {
+        const out = await run(plan([A], { health: cooling(30_000) }), {});
+        expect(out.calls).toEqual([]);
+        expect(out.attempts).toEqual([]);
+        expect(out.result).toBeInstanceOf(AppError);
+        const error = out.result as AppError;
+        expect(error.status).toBe(429);
+        expect(error.code).toBe("upstream_rate_limited");
+        expect(error.options.headers?.["retry-after"]).toBe("30");
+        expect(error.message).toMatch(/nothing was sent/);
+      });
+
+      it("is waited for when the rest of its cool-down is within maxRetryAfterMs, then called once", async () => {
+        const out = await run(plan([A], { health: cooling(40) }), {}, { retry: { maxRetryAfterMs: 5_000 } });
+        expect(out.calls).toEqual(["a"]);
+        expect(out.attempts).toEqual([expect.objectContaining({ status: 200, reason: "first", waitedMs: 40 })]);
+      });
+
+      it("stops waiting when the client leaves", async () => {
+        const controller = new AbortController();
+        setTimeout(() => controller.abort(), 20);
+        const out = await run(plan([A], { health: cooling(4_000) }), {}, { retry: { maxRetryAfterMs: 5_000 }, signal: controller.signal });
+        expect(out.calls).toEqual([]);
+        expect((out.result as AppError).status).toBe(499);
+      });
+    });
+
     it("probes a half-open target once", async () => {
       let now = 0;
       const health = createHealthTracker(createMemoryStore({ max: 1_000 }), {

@@ -118,6 +118,8 @@ export async function withFallback<T>(
   const failures: string[] = [];
   let last: UpstreamError | null = null;
   let refusal: { result: T; target: Target } | null = null;
+  /** The shortest Retry-After cool-down of a target passed over for it (ms), when one was. */
+  let coolingLeft: number | null = null;
   const pending = () => queue.filter((q) => !tried.has(targetLabel(q.target)));
 
   while (queue.length > 0) {
@@ -127,8 +129,22 @@ export async function withFallback<T>(
     tried.add(label);
     const id = targetId(target);
     let why = reason;
+    let cooled = 0;
     if (health) {
-      const state = health.peek(id).breaker;
+      const { breaker: state, coolingUntil } = health.peek(id);
+      // A 429's Retry-After keeps every call away from the target until it passes ("never hammer"): a short
+      // remainder is waited out (as a retry of the call that got the 429 would), a longer one passes the target over.
+      const left = coolingUntil === null ? 0 : coolingUntil - health.options.now();
+      if (left > 0 && left > retry.maxRetryAfterMs) {
+        coolingLeft = Math.min(coolingLeft ?? left, left);
+        skip(ctx, failures, label, `rate limited: cooling down for ${Math.ceil(left / 1000)}s (Retry-After)`);
+        continue;
+      }
+      if (left > 0) {
+        await sleep(left, ctx.signal);
+        if (ctx.signal.aborted) throw new AppError(499, "client_closed_request", "The client closed the request");
+        cooled = left;
+      }
       if (state === "open") {
         skip(ctx, failures, label, "circuit open");
         continue;
@@ -164,7 +180,7 @@ export async function withFallback<T>(
       }
     };
     let error: UpstreamError | null = null;
-    let waited = 0;
+    let waited = cooled;
     for (let n = 1; n <= retry.maxAttempts; n++) {
       const budget = pending().length > 0 ? (options.stream ? deadlines.ttftMs : deadlines.totalMs) : null;
       // Without a budget the attempt's signal is the client's own: AbortSignal.any costs ~10 µs per call on Node 20.
@@ -238,6 +254,13 @@ export async function withFallback<T>(
     if (!retry.fallbackOn.includes(error.kind)) break;
   }
   if (refusal) return refusal;
+  if (last === null && coolingLeft !== null) {
+    // Nothing was sent: every target left is cooling down after a Retry-After longer than the policy waits.
+    const what = plan.targets.length === 1 ? `provider '${plan.targets[0]!.provider.name}'` : `every target of '${plan.requested}'`;
+    throw new AppError(429, "upstream_rate_limited", `Rate limited by ${what}: cooling down after its Retry-After; nothing was sent (${failures.join("; ")})`, {
+      headers: { "retry-after": String(Math.max(1, Math.ceil(coolingLeft / 1000))) },
+    });
+  }
   throw toClientError(last, plan, failures);
 }
 
