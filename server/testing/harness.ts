@@ -99,8 +99,32 @@ export async function startTestServer(overrides: Record<string, string | undefin
       await app.stop().catch(() => {});
       await db.drop();
       dir.remove();
+      assertNoSecretsLogged(logs, env.SWITCHYARD_SECRET);
     },
   });
+}
+
+/** The provider key seedSimulatorProviders stores (encrypted) for every simulated provider. */
+export const SEEDED_PROVIDER_KEY = "sk-sim-provider-key-0123456789";
+
+/** A whole Switchyard API key (`sy-` and its random body); the 9-character display prefix alone is not a secret. */
+const FULL_API_KEY = /\bsy-[A-Za-z0-9_-]{24,}/;
+
+/**
+ * Reliability case 25, for every integration suite: once a test server has stopped, nothing it logged at debug
+ * level holds a secret — the master secret, the seeded provider key, or a whole API key (any test's, valid or not).
+ */
+export function assertNoSecretsLogged(logs: LogCapture, masterSecret: string | undefined): void {
+  const secrets: Array<[string, (line: string) => boolean]> = [
+    ["the master secret", (line) => !!masterSecret && line.includes(masterSecret)],
+    ["the seeded provider key", (line) => line.includes(SEEDED_PROVIDER_KEY)],
+    ["a whole API key", (line) => FULL_API_KEY.test(line)],
+  ];
+  for (const line of logs.lines) {
+    for (const [what, found] of secrets) {
+      if (found(line)) throw new Error(`The server logged ${what}: ${line.slice(0, 300).replaceAll(masterSecret || "\u0000", "<secret>")}`);
+    }
+  }
 }
 
 /** Registers simulator-backed providers (one per wire protocol) and returns an API key for the default team. */
@@ -124,7 +148,7 @@ export async function seedSimulatorProviders(app: Switchyard, simulatorUrl: stri
         baseUrl: p.baseUrl,
         allowPrivate: true, // the simulator listens on loopback
         config: { protocol: p.protocol },
-        encryptedKey: app.rt.secrets.encrypt("sk-sim-provider-key-0123456789"),
+        encryptedKey: app.rt.secrets.encrypt(SEEDED_PROVIDER_KEY),
         keyLast4: "6789",
       },
     });
