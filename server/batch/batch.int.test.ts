@@ -394,6 +394,22 @@ describe("batch tier through the official openai SDK", () => {
     expect(rows.filter((r) => (r.route as { mode: string }).mode === "provider-batch")).toHaveLength(4);
   });
 
+  it("runs a normal-path line again after its provider's Retry-After instead of failing it", async () => {
+    // Every attempt of the line's first run is rate limited (the in-call retry included): the line waits and runs again.
+    sim.faults.add({ fault: "rate_limit", protocol: "openai", model: "llama-3.1-8b-instant", retryAfterSeconds: 1, times: 2 });
+    const before = linesSentDirectly();
+    const done = await finished((await submit([chatLine("limited", "sim-groq/llama-3.1-8b-instant", "a line that meets a rate limit")])).id);
+    expect(done.status).toBe("completed");
+    expect(done.request_counts).toEqual({ total: 1, completed: 1, failed: 0 });
+    expect(done.error_file_id).toBeNull();
+    const [line] = await lines(done.output_file_id);
+    expect(line!.response).toMatchObject({ status_code: 200, body: { object: "chat.completion" } });
+    expect(linesSentDirectly() - before).toBe(3); // two 429s, then the answer
+    const rows = await callRows(done.id);
+    expect(rows).toHaveLength(1); // one call-log row for the line, written when it finished
+    expect(rows[0]).toMatchObject({ status: 200, batch: true });
+  });
+
   it("puts failed lines in the error file: upstream failures, schema errors and unknown models", async () => {
     sim.faults.add({ fault: "server_error", protocol: "openai", operation: "chat", times: 1 });
     const done = await finished(

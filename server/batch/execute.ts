@@ -136,11 +136,31 @@ async function runDirect(ctx: WorkerContext, p: PreparedLine): Promise<void> {
     }
   } catch (error) {
     if (ctx.signal.aborted) return; // stopping: the line stays `running` and runs again after the restart
+    const wait = upstreamRateLimitWait(error);
+    if (wait !== null) {
+      // Work that can wait waits out a provider's rate limit (it was not charged): the line runs again after the
+      // Retry-After, while its batch has not expired (the expiry sweep answers it then).
+      await ctx.db.batchItem.updateMany({ where: { id: p.item.id, status: "running" }, data: { status: "pending", notBefore: new Date(Date.now() + wait) } });
+      const ticket = ctx.tickets.get(p.item.id);
+      ctx.tickets.delete(p.item.id);
+      await ticket?.release().catch((err) => ctx.log.warn({ err }, "batch: releasing an admission ticket failed"));
+      ctx.log.debug({ batchId: p.item.batchId, waitMs: wait }, "batch: a line was rate limited upstream; it runs again after the Retry-After");
+      ctx.kick();
+      return;
+    }
     result = failureResult(p.item.callId, error, row, null, false, p.fellBack);
   }
   result.record.latencyMs = Math.round(performance.now() - started);
   await finishLine(ctx, p, result, "running", row, attempts);
   ctx.kick();
+}
+
+/** For a line every target of which rate limited (429 upstream_rate_limited): how long to wait (≥ 1 s), else null. */
+export function upstreamRateLimitWait(error: unknown): number | null {
+  const appError = toAppError(error);
+  if (appError.status !== 429 || appError.code !== "upstream_rate_limited") return null;
+  const seconds = Number(appError.options.headers?.["retry-after"] ?? Number.NaN);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.max(1_000, seconds * 1000) : 1_000;
 }
 
 /** The normal-path queue: at most `directConcurrency` lines at once, starts spaced by 1/`directRatePerSecond`. */
