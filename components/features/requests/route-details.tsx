@@ -68,7 +68,7 @@ export function RouteDetails({ route, attempts }: { route: RouteRecord | null; a
                 </span>
                 {c.tier !== undefined ? <span className="text-xs text-slate-500">tier {c.tier}</span> : null}
                 {c.target === route.target ? <Badge tone="success">answered</Badge> : null}
-                <span className="tabular-nums text-slate-600">{estimate(c.estimatedCostUsd)}</span>
+                {c.estimatedCostUsd !== null ? <span className="tabular-nums text-slate-600">{estimate(c.estimatedCostUsd)}</span> : null}
                 {c.notes.length > 0 ? <span className="text-xs text-slate-500">{c.notes.join("; ")}</span> : null}
                 {c.demoted && c.demoted.length > 0 ? <span className="text-xs text-amber-700">demoted: {c.demoted.join("; ")}</span> : null}
               </li>
