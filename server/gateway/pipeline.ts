@@ -72,6 +72,8 @@ export async function runCall<Req>(gw: Gateway, request: Request, requestId: str
     const raw = await readJsonBody(request, gw.rt.env.SWITCHYARD_MAX_BODY_BYTES);
     assertNoForbiddenKeys(raw);
     const call = await surface.parse(raw, key);
+    // What the client asked for: a streamed request that fails before its stream opens is still a streamed call.
+    record.streamed = call.stream;
     let canonical = call.canonical;
     record.requestedModel = canonical.model;
     record.endUser = canonical.user ?? null;

@@ -531,7 +531,8 @@ describe("reliability: upstream faults", () => {
     it("before the first token: the upstream request is aborted within 1 s and the row says 499", async () => {
       const { closedAfter, row } = await abandon("hang", 0);
       expect(closedAfter).toBeLessThan(1_000);
-      expect(row).toMatchObject({ status: 499, errorClass: "client_closed_request" });
+      // Logged as the streamed request it was, although no stream was opened.
+      expect(row).toMatchObject({ status: 499, errorClass: "client_closed_request", streamed: true, partial: false });
       // The upstream had the prompt: its input tokens are billed (estimated), as for a non-streamed cancel.
       expect(row).toMatchObject({ estimated: true });
       expect(row.inputTokens).toBeGreaterThan(0);

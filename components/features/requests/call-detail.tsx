@@ -41,7 +41,7 @@ export function CallDetail({ id, onClose }: { id: string | null; onClose: () => 
                     [
                       ["Time", formatDateTime(call.createdAt)],
                       ["Request id", call.requestId],
-                      ["Endpoint", `${call.surface} ${call.endpoint}`],
+                      ["Endpoint", `${call.surface} ${call.endpoint}${call.streamed ? " (stream)" : ""}${call.batch ? " (batch)" : ""}`],
                       ["Requested", call.requestedModel ?? "—"],
                       ["Served by", call.model ? `${call.providerKind}/${call.model}` : "—"],
                       ["Status", `${call.status}${call.errorClass ? ` (${call.errorClass})` : ""}${call.partial ? " · partial answer" : ""}`],
