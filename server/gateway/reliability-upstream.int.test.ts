@@ -81,6 +81,9 @@ async function startScripted(): Promise<Scripted> {
           return;
         case "hang": // accepts the request and never answers
           return;
+        case "redirect": // sends the gateway elsewhere (nothing listens there: a followed redirect fails to connect)
+          res.writeHead(307, { location: "http://127.0.0.1:1/v1/chat/completions" }).end();
+          return;
         case "stall": // three words, then silence with the socket open
           sse();
           for (const w of WORDS.slice(0, 3)) res.write(chunk({ content: w }));
@@ -265,6 +268,21 @@ describe("reliability: upstream faults", () => {
       expect(res.body.error.message).toContain("'sneaky-loopback'");
       noSecrets(JSON.stringify(res.body));
       expect(sim.count()).toBe(0);
+    });
+  });
+
+  describe("case 23: an upstream that redirects", () => {
+    it("is not followed: 502 naming the provider and the redirect, every attempt to the configured URL only", async () => {
+      const before = scripted.requests;
+      const res = await ask("scripted/sim-small", { messages: [{ role: "user", content: "[[up:redirect]] where to?" }] });
+      expect(res.status).toBe(502);
+      expect(res.body.error.code).toBe("upstream_error");
+      expect(res.body.error.message).toMatch(/'scripted' answered with a redirect, which is not followed/);
+      expect(JSON.stringify(res.body)).not.toContain("127.0.0.1:1");
+      const attempts = await attemptsOf(res);
+      expect(attempts.length).toBeGreaterThanOrEqual(1);
+      expect(attempts.every((a) => a.status === 307)).toBe(true);
+      expect(scripted.requests - before).toBe(attempts.length); // one request per attempt, none sent elsewhere
     });
   });
 
