@@ -53,11 +53,21 @@ export async function finishLine(
   });
   ctx.touched.add(p.item.batchId);
   ctx.gw.rt.calls.write(callRecord(lineMeta(p), p.owner, plan, result.record, attempts));
-  const ticket = ctx.tickets.get(p.item.id);
-  ctx.tickets.delete(p.item.id);
+  const ticket = takeTicket(ctx, p.item.id);
   if (!ticket) return;
   if (result.ok) await ticket.settle(result.record.costUsd ?? "0", result.usage).catch((err) => ctx.log.warn({ err }, "batch: settling an admission ticket failed"));
-  else await ticket.release().catch((err) => ctx.log.warn({ err }, "batch: releasing an admission ticket failed"));
+  else await releaseTicket(ctx, ticket);
+}
+
+/** The admission ticket a line holds, no longer held by it. */
+function takeTicket(ctx: WorkerContext, itemId: string) {
+  const ticket = ctx.tickets.get(itemId);
+  ctx.tickets.delete(itemId);
+  return ticket;
+}
+
+async function releaseTicket(ctx: WorkerContext, ticket: NonNullable<ReturnType<typeof takeTicket>>): Promise<void> {
+  await ticket.release().catch((err) => ctx.log.warn({ err }, "batch: releasing an admission ticket failed"));
 }
 
 /** Answers admission for a line: true when admitted (or already holding a ticket). */
@@ -141,9 +151,8 @@ async function runDirect(ctx: WorkerContext, p: PreparedLine): Promise<void> {
       // Work that can wait waits out a provider's rate limit (it was not charged): the line runs again after the
       // Retry-After, while its batch has not expired (the expiry sweep answers it then).
       await ctx.db.batchItem.updateMany({ where: { id: p.item.id, status: "running" }, data: { status: "pending", notBefore: new Date(Date.now() + wait) } });
-      const ticket = ctx.tickets.get(p.item.id);
-      ctx.tickets.delete(p.item.id);
-      await ticket?.release().catch((err) => ctx.log.warn({ err }, "batch: releasing an admission ticket failed"));
+      const ticket = takeTicket(ctx, p.item.id);
+      if (ticket) await releaseTicket(ctx, ticket);
       ctx.log.debug({ batchId: p.item.batchId, waitMs: wait }, "batch: a line was rate limited upstream; it runs again after the Retry-After");
       ctx.kick();
       return;

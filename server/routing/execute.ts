@@ -135,7 +135,7 @@ export async function withFallback<T>(
       // A 429's Retry-After keeps every call away from the target until it passes ("never hammer"): a short
       // remainder is waited out (as a retry of the call that got the 429 would), a longer one passes the target over.
       const left = coolingUntil === null ? 0 : coolingUntil - health.options.now();
-      if (left > 0 && left > retry.maxRetryAfterMs) {
+      if (left > retry.maxRetryAfterMs) {
         coolingLeft = Math.min(coolingLeft ?? left, left);
         skip(ctx, failures, label, `rate limited: cooling down for ${Math.ceil(left / 1000)}s (Retry-After)`);
         continue;
@@ -255,11 +255,9 @@ export async function withFallback<T>(
   }
   if (refusal) return refusal;
   if (last === null && coolingLeft !== null) {
-    // Nothing was sent: every target left is cooling down after a Retry-After longer than the policy waits.
-    const what = plan.targets.length === 1 ? `provider '${plan.targets[0]!.provider.name}'` : `every target of '${plan.requested}'`;
-    throw new AppError(429, "upstream_rate_limited", `Rate limited by ${what}: cooling down after its Retry-After; nothing was sent (${failures.join("; ")})`, {
-      headers: { "retry-after": String(Math.max(1, Math.ceil(coolingLeft / 1000))) },
-    });
+    // Nothing was sent: every target left is cooling down after a Retry-After longer than the policy waits. The
+    // client is told as for a 429 from upstream, with what remains of the shortest cool-down.
+    last = new UpstreamError("rate_limited", `cooling down after its Retry-After; nothing was sent (${failures.join("; ")})`, { status: 429, retryAfterMs: coolingLeft });
   }
   throw toClientError(last, plan, failures);
 }
