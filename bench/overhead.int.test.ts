@@ -21,7 +21,7 @@ function runQuick(): Promise<{ code: number | null; stdout: string; stderr: stri
   });
 }
 
-const variants = ["direct", "portkey", "switchyard"];
+const variants = ["direct", "passthrough", "portkey", "switchyard"];
 const modes = ["", "stream_"];
 const perPhase = ["rps", "p50_ms", "p99_ms"];
 
@@ -34,6 +34,7 @@ describe("bench/overhead.ts --quick", () => {
     const required = ["direct_rps_c16", "portkey_rps_c16", "switchyard_rps_c16", "portkey_added_p50_ms_c1", "switchyard_added_p50_ms_c1"];
     for (const v of variants) for (const m of modes) for (const c of [1, 16]) for (const f of perPhase) required.push(`${v}_${m}${f}_c${c}`);
     required.push("switchyard_vs_portkey_rps_c16", "switchyard_vs_portkey_stream_rps_c16", "switchyard_stream_added_p50_ms_c1");
+    required.push("passthrough_added_p50_ms_c1", "passthrough_vs_portkey_rps_c16", "switchyard_share_of_passthrough_rps_c16");
     for (const key of required) {
       const value = report[key];
       expect(typeof value, key).toBe("number");
@@ -45,6 +46,6 @@ describe("bench/overhead.ts --quick", () => {
     expect(report.machine).toMatchObject({ cpus: expect.any(Number), node: process.version });
     expect(report.settings).toMatchObject({ quick: true, concurrency: [1, 16] });
     // Progress goes to stderr, one line per measured phase.
-    expect(stderr.match(/_c(1|16): \d+ req\/s/g)).toHaveLength(12);
+    expect(stderr.match(/_c(1|16): \d+ req\/s/g)).toHaveLength(16);
   });
 });

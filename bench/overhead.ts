@@ -4,8 +4,10 @@
  * Against a zero-delay provider simulator (its own process), sends the same chat completion (a) directly to the
  * simulator, (b) through Switchyard (`node --import tsx server/main.ts`, production settings, auth, routing and call
  * logging on, embedded database) and (c) through Portkey's open-source gateway, at concurrency 1 and 16, JSON and
- * streamed. Prints ONE JSON object on stdout (progress goes to stderr): requests per second, p50/p99 latency,
- * the latency each gateway adds at concurrency 1, and Switchyard's throughput relative to Portkey's.
+ * streamed. A fourth variant, `passthrough` (bench/passthrough.mjs), is a Node proxy that only forwards: the floor
+ * of what the two HTTP hops of any Node gateway cost here. Prints ONE JSON object on stdout (progress goes to
+ * stderr): requests per second, p50/p99 latency, the latency each gateway adds at concurrency 1, and Switchyard's
+ * throughput relative to Portkey's and to the pass-through's.
  * Every server listens on 127.0.0.1 and every run is bounded in time; all children are killed at the end.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -36,7 +38,7 @@ interface Settings {
   cpuProfDir: string | null;
 }
 
-type Variant = "direct" | "portkey" | "switchyard";
+type Variant = "direct" | "passthrough" | "portkey" | "switchyard";
 
 interface Endpoint {
   origin: string;
@@ -62,7 +64,7 @@ function parseSettings(argv: string[]): Settings {
     return n;
   };
   const quick = values.quick ?? false;
-  // Defaults: 12 measured phases × (2 s warm-up + 8 s) + 6 × 2 s of per-variant warm-up + ~20 s of start-ups ≈ 2.5 min.
+  // Defaults: 16 measured phases × (2 s warm-up + 8 s) + 8 × 2 s of per-variant warm-up + ~20 s of start-ups ≈ 3.2 min.
   return {
     quick,
     durationS: seconds(values.duration, "duration", quick ? 0.5 : 8),
@@ -88,6 +90,21 @@ async function startSimulator(): Promise<{ child: Child; url: string }> {
   const match = await waitForStdout(child, /^(http:\/\/127\.0\.0\.1:\d+)\s*$/m, STARTUP_TIMEOUT_MS);
   await waitForHttp(child, `${match[1]}/__sim/health`, (s) => s === 200, STARTUP_TIMEOUT_MS);
   return { child, url: match[1]! };
+}
+
+/** The do-nothing proxy in front of the simulator (plain node, no tsx: nothing of ours runs in it). */
+async function startPassthrough(simUrl: string): Promise<{ child: Child; endpoint: Endpoint }> {
+  const child = spawnNode("passthrough", [path.join(ROOT, "bench/passthrough.mjs"), "--upstream", simUrl, "--port", "0"], {
+    cwd: ROOT,
+    env: childEnv({ NODE_ENV: "production" }),
+  });
+  const match = await waitForStdout(child, /^(http:\/\/127\.0\.0\.1:\d+)\s*$/m, STARTUP_TIMEOUT_MS);
+  const origin = match[1]!;
+  await waitForHttp(child, `${origin}/__sim/health`, (s) => s === 200, STARTUP_TIMEOUT_MS);
+  return {
+    child,
+    endpoint: { origin, path: "/openai/v1/chat/completions", headers: { authorization: "Bearer sk-bench" }, model: UPSTREAM_MODEL },
+  };
 }
 
 function portkeyVersion(): string {
@@ -223,7 +240,7 @@ const round = (value: number, digits: number) => Number(value.toFixed(digits));
 function report(results: Map<string, LoadResult>, settings: Settings, loadavg: [number, number]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const get = (variant: Variant, mode: string, c: number) => results.get(`${variant}_${mode}c${c}`)!;
-  for (const variant of ["direct", "portkey", "switchyard"] as const) {
+  for (const variant of ["direct", "passthrough", "portkey", "switchyard"] as const) {
     for (const mode of ["", "stream_"]) {
       for (const c of CONCURRENCIES) {
         const r = get(variant, mode, c);
@@ -236,7 +253,7 @@ function report(results: Map<string, LoadResult>, settings: Settings, loadavg: [
       }
     }
   }
-  for (const gateway of ["portkey", "switchyard"] as const) {
+  for (const gateway of ["passthrough", "portkey", "switchyard"] as const) {
     for (const mode of ["", "stream_"]) {
       const g = get(gateway, mode, 1);
       const d = get("direct", mode, 1);
@@ -248,6 +265,9 @@ function report(results: Map<string, LoadResult>, settings: Settings, loadavg: [
     const ratio = get("switchyard", mode, 16).rps / get("portkey", mode, 16).rps;
     out[`switchyard_vs_portkey_${mode}rps_c16`] = round(ratio, 2);
     out[`switchyard_share_of_direct_${mode}rps_c16`] = round(get("switchyard", mode, 16).rps / get("direct", mode, 16).rps, 3);
+    // The ceiling: a proxy that does no work at all, relative to Portkey. A gateway doing any work stays below it.
+    out[`passthrough_vs_portkey_${mode}rps_c16`] = round(get("passthrough", mode, 16).rps / get("portkey", mode, 16).rps, 2);
+    out[`switchyard_share_of_passthrough_${mode}rps_c16`] = round(get("switchyard", mode, 16).rps / get("passthrough", mode, 16).rps, 3);
   }
   out.targets = {
     switchyard_vs_portkey_rps_c16_min: TARGETS.minRpsRatioVsPortkeyC16,
@@ -274,7 +294,8 @@ function report(results: Map<string, LoadResult>, settings: Settings, loadavg: [
     load_generator: "undici Pool, closed loop, one keep-alive connection per loop, hrtime latency to the last body byte",
     cpu_ms_per_req: "CPU time (all threads, /proc schedstat) of the process the load generator talks to, per measured request: the simulator for direct, the gateway otherwise",
     warm_up: "per variant: warmup_s at c16 JSON and stream; then warmup_s before each measured phase",
-    order: "all servers up at once; each phase (JSON/stream × c1/c16) runs direct, portkey, switchyard back to back",
+    order: "all servers up at once; each phase (JSON/stream × c1/c16) runs direct, passthrough, portkey, switchyard back to back",
+    passthrough: "node bench/passthrough.mjs: node:http server forwarding method, path, headers and body over an undici Pool and streaming the answer back; no auth, parsing, routing or logging",
     upstream: "provider simulator in its own process, zero delay (ttft 0, no token pacing)",
     request: { messages: MESSAGES, model_upstream: UPSTREAM_MODEL, model_switchyard: `${PROVIDER_NAME}/${UPSTREAM_MODEL}` },
     switchyard: "node --import tsx server/main.ts, NODE_ENV=production, LOG_LEVEL=warn, embedded PGlite, no UI; auth, routing and call logging on",
@@ -310,6 +331,8 @@ async function main(): Promise<void> {
     const loadBefore = os.loadavg()[0]!;
     progress("starting the provider simulator");
     const sim = await startSimulator();
+    progress("starting the pass-through proxy");
+    const passthrough = await startPassthrough(sim.url);
     progress("starting Portkey's gateway");
     const portkey = await startPortkey(sim.url, path.join(work, "portkey"));
     progress("preparing and starting Switchyard");
@@ -319,6 +342,7 @@ async function main(): Promise<void> {
     const results = await measureAll(
       [
         { variant: "direct", endpoint: directEndpoint, pid: sim.child.process.pid! },
+        { variant: "passthrough", endpoint: passthrough.endpoint, pid: passthrough.child.process.pid! },
         { variant: "portkey", endpoint: portkey.endpoint, pid: portkey.child.process.pid! },
         { variant: "switchyard", endpoint: switchyard.endpoint, pid: switchyard.child.process.pid! },
       ],
@@ -327,6 +351,7 @@ async function main(): Promise<void> {
     const loadAfter = os.loadavg()[0]!;
     await switchyard.child.stop(); // graceful, so a --cpu-prof profile gets written
     await portkey.child.stop();
+    await passthrough.child.stop();
     await sim.child.stop();
     process.stdout.write(`${JSON.stringify(report(results, settings, [loadBefore, loadAfter]), null, 2)}\n`);
   } finally {
