@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decimalToString, parseDecimal } from "../catalog/money";
 import { computeCost } from "../ledger/cost";
 import { startSimulator, type Simulator } from "../providers/simulator";
-import { seedSimulatorProviders, startTestServer, type TestServer } from "../testing/harness";
+import { SEEDED_PROVIDER_KEY, seedSimulatorProviders, startTestServer, type TestServer } from "../testing/harness";
 import { breakEvenUses, configureContextCache, storageForTtl } from "./gemini-context";
 
 const MODEL = "sim-gemini/sim-small";
@@ -132,6 +132,6 @@ describe("Gemini context caching through the gateway", () => {
     }
     // One failed attempt, then the prefix backs off instead of trying on every call.
     expect(sim.count({ protocol: "gemini", operation: "cache" })).toBe(1);
-    expect(app.logs.text()).not.toContain("sk-sim-provider-key");
+    expect(app.logs.text()).not.toContain(SEEDED_PROVIDER_KEY);
   });
 });

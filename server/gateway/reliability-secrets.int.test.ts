@@ -13,11 +13,10 @@ import { callerAs, createTestOrg, type TestOrg } from "../api/testing";
 import { createApiKey } from "../keys/service";
 import { startSimulator, type Simulator } from "../providers/simulator";
 import { waitUntil } from "../state/store.contract";
-import { seedSimulatorProviders, startTestServer, type TestServer } from "../testing/harness";
+import { SEEDED_PROVIDER_KEY, seedSimulatorProviders, startTestServer, type TestServer } from "../testing/harness";
 import { bumpConfigVersion } from "./snapshot";
 
 const MASTER_SECRET = "7f3a9c2e5b8d1f4a6c0e9b2d5f8a1c4e7b0d3f6a9c2e5b8d1f4a7c0e3b6d9f2a";
-const SIM_KEY = "sk-sim-provider-key-0123456789"; // what seedSimulatorProviders stores
 // Provider keys that do not look like keys to a pattern scrubber (Azure: 32 hex; Together: 64 hex; a Groq key).
 const ECHO_KEY = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 const GROQ_KEY = "gsk_R3liabilityCase25DoNotLeakThisKeyAnywhere";
@@ -59,7 +58,7 @@ describe("reliability: tenants and secrets", () => {
   const bodies: string[] = [];
 
   beforeAll(async () => {
-    sim = await startSimulator({ apiKey: SIM_KEY });
+    sim = await startSimulator({ apiKey: SEEDED_PROVIDER_KEY });
     echo = await startEchoingUpstream();
     app = await startTestServer({ SWITCHYARD_SECRET: MASTER_SECRET, LOG_LEVEL: "debug" });
     const seeded = await seedSimulatorProviders(app, sim.url);
@@ -76,7 +75,7 @@ describe("reliability: tenants and secrets", () => {
     // A second organization with its own simulator provider under the same name, and its own key.
     const other = await db.organization.findUniqueOrThrow({ where: { slug: "other" } });
     const otherTeam = await db.team.create({ data: { orgId: other.id, name: "Other team", slug: "other-team" } });
-    await provider("sim-openai", `${sim.url}/openai/v1`, SIM_KEY, other.id);
+    await provider("sim-openai", `${sim.url}/openai/v1`, SEEDED_PROVIDER_KEY, other.id);
     otherKey = (await createApiKey(db, { orgId: other.id, teamId: otherTeam.id, name: "other-org" })).key;
     await bumpConfigVersion(db);
     await app.rt.snapshot.refresh();
@@ -129,7 +128,7 @@ describe("reliability: tenants and secrets", () => {
     await sdk.chat.completions.create({ model: "sim-openai/sim-small", messages: [{ role: "user", content: "sdk" }] });
 
     // Refused keys, including a near miss of the real one and a provider key sent as a client key.
-    for (const bad of [`${key}x`, key.slice(0, -1), SIM_KEY, GROQ_KEY, ECHO_KEY]) {
+    for (const bad of [`${key}x`, key.slice(0, -1), SEEDED_PROVIDER_KEY, GROQ_KEY, ECHO_KEY]) {
       expect((await send("/chat/completions", { model: "sim-openai/sim-small", messages: messages("x") }, { authorization: `Bearer ${bad}` })).status).toBe(401);
       expect((await send("/messages", { model: "sim-openai/sim-small", max_tokens: 5, messages: messages("x") }, { authorization: "", "x-api-key": bad })).status).toBe(401);
     }
@@ -191,7 +190,7 @@ describe("reliability: tenants and secrets", () => {
       "API key": key,
       "API key body": key.replace(/^sy-/, ""),
       "other org's API key": otherKey,
-      "simulator provider key": SIM_KEY,
+      "simulator provider key": SEEDED_PROVIDER_KEY,
       "wrong provider key": WRONG_KEY,
       "Azure-style provider key": ECHO_KEY,
       "Groq provider key": GROQ_KEY,

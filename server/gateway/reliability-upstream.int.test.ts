@@ -14,11 +14,10 @@ import { startSimulator, type Simulator } from "../providers/simulator";
 import { callRow, chat, prompt, routingFixture, type ChatResult } from "../routing/testing";
 import type { AttemptRecord } from "../routing/execute";
 import { waitUntil } from "../state/store.contract";
-import { seedSimulatorProviders, startTestServer, type TestServer } from "../testing/harness";
+import { SEEDED_PROVIDER_KEY, seedSimulatorProviders, startTestServer, type TestServer } from "../testing/harness";
 
 const TIMEOUT_MS = 1_000;
 
-const PROVIDER_KEY = "sk-sim-provider-key-0123456789"; // what seedSimulatorProviders stores
 
 /** A scripted OpenAI-protocol upstream: the behaviour is picked by a `[[up:NAME]]` tag in the last user message. */
 interface Scripted {
@@ -150,7 +149,7 @@ describe("reliability: upstream faults", () => {
   const freshModel = async (name: string) => (await fixture.scenario([{ name }], (m) => ({ targets: [m.target(0)] }))).ref(0);
   const attemptsOf = async (result: ChatResult) => (await callRow(app, result)).attempts as unknown as AttemptRecord[];
   const noSecrets = (text: string) => {
-    expect(text).not.toContain(PROVIDER_KEY);
+    expect(text).not.toContain(SEEDED_PROVIDER_KEY);
     expect(text).not.toContain(sim.url.replace("http://", ""));
     expect(text).not.toContain(scripted.url.replace("http://", ""));
     expect(text).not.toContain("/openai/v1");

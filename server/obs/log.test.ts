@@ -31,6 +31,15 @@ describe("logging never leaks secrets", () => {
     expect(logs.text()).not.toContain("sk-proj-");
   });
 
+  it("scrubs the prefixed key formats of the OpenAI-compatible providers", () => {
+    const body = "Q7vW2mZk9LpR4tYx8NcB3dFh6JsG1aE5";
+    for (const key of [`gsk_${body}`, `fw_${body}`, `hf_${body}`, `xai-${body}`, `pplx-${body}`, `csk-${body}`, `sk-ant-api03-${body}`, `AIzaSy${body}`]) {
+      expect(scrubSecrets(`upstream 401: invalid key ${key} (check the provider)`)).toBe("upstream 401: invalid key [REDACTED] (check the provider)");
+    }
+    // Words that merely start like a prefix stay.
+    expect(scrubSecrets("xai-grok-4 and pplx-sonar are model names; hf_transfer is a flag")).toBe("xai-grok-4 and pplx-sonar are model names; hf_transfer is a flag");
+  });
+
   it("keeps ordinary text and the prefix of bearer/query secrets", () => {
     expect(scrubSecrets("model gpt-4o-mini answered")).toBe("model gpt-4o-mini answered");
     expect(scrubSecrets("Authorization: Bearer abc.def-123456")).toBe("Authorization: Bearer [REDACTED]");

@@ -35,11 +35,17 @@ const REDACT_PATHS = [
   "*.headers.cookie",
 ];
 
-/** Patterns of secrets that may hide inside free text (error messages, URLs). */
+/**
+ * Patterns of secrets that may hide inside free text (error messages, URLs): the prefixed key formats of the
+ * providers we support. Unprefixed keys (Azure OpenAI's 32 hex digits, Mistral's, DeepInfra's) have no shape to
+ * recognise without also hiding ids and hashes, so for them this backstop is blind: keys stay out of log calls.
+ */
 const SECRET_PATTERNS: RegExp[] = [
   /\bsy-[A-Za-z0-9_-]{16,}/g, // Switchyard API keys
   /\bsk-[A-Za-z0-9_-]{16,}/g, // OpenAI / Anthropic / DeepSeek style keys
   /\bAIza[A-Za-z0-9_-]{30,}/g, // Google API keys
+  /\b(?:gsk|fw|hf)_[A-Za-z0-9]{20,}/g, // Groq, Fireworks, Hugging Face keys
+  /\b(?:xai|pplx|csk)-[A-Za-z0-9_-]{20,}/g, // xAI, Perplexity, Cerebras keys
   /(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
   /([?&](?:key|api_key|apikey|token)=)[^&\s"]+/gi,
 ];

@@ -104,8 +104,12 @@ export async function startTestServer(overrides: Record<string, string | undefin
   });
 }
 
-/** The provider key seedSimulatorProviders stores (encrypted) for every simulated provider. */
-export const SEEDED_PROVIDER_KEY = "sk-sim-provider-key-0123456789";
+/**
+ * The provider key seedSimulatorProviders stores (encrypted) for every simulated provider. Shaped like an Azure
+ * OpenAI key (32 hex digits), which the log scrubber cannot recognise: the secret scan after every integration suite
+ * (assertNoSecretsLogged) then proves the key never reaches a log call, not merely that the backstop hid it.
+ */
+export const SEEDED_PROVIDER_KEY = "5e1f0c9a7d3b42e68c0a9f1d2b7e4c63";
 
 /** A whole Switchyard API key (`sy-` and its random body); the 9-character display prefix alone is not a secret. */
 const FULL_API_KEY = /\bsy-[A-Za-z0-9_-]{24,}/;
@@ -149,7 +153,7 @@ export async function seedSimulatorProviders(app: Switchyard, simulatorUrl: stri
         allowPrivate: true, // the simulator listens on loopback
         config: { protocol: p.protocol },
         encryptedKey: app.rt.secrets.encrypt(SEEDED_PROVIDER_KEY),
-        keyLast4: "6789",
+        keyLast4: SEEDED_PROVIDER_KEY.slice(-4),
       },
     });
   }
