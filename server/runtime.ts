@@ -11,6 +11,7 @@ import { loadEnv, type Env } from "./env";
 import { createSnapshotHolder, readConfigVersion, type SnapshotHolder } from "./gateway/snapshot";
 import { loadGatewayConfig, type GatewayConfig } from "./gateway/config";
 import { createLogger, type Logger } from "./obs/log";
+import type { Resolver } from "./providers/ssrf";
 import { createMetrics, type Metrics } from "./obs/metrics";
 import { resolveMasterKey } from "./secrets/master-key";
 import { createSecretBox, type SecretBox } from "./secrets/secret-box";
@@ -39,6 +40,8 @@ export interface Runtime {
   /** The batch tier's worker (server/batch): runs once the gateway handler attaches, stops at shutdown. */
   batch: BatchWorker;
   migrations: MigrationFile[];
+  /** DNS resolver for provider hosts, checked by the SSRF guard at connect (tests inject one; the system's otherwise). */
+  resolve?: Resolver;
   /** True once shutdown began: readiness fails and new work is refused. */
   draining: boolean;
   /** Registers work to run on shutdown before connections close (buffer flushes). */
@@ -54,6 +57,8 @@ export interface RuntimeOptions {
   vars?: Record<string, string | undefined>;
   /** Register the demo provider on a fresh install (default true; tests that set up their own providers turn it off). */
   seedDemo?: boolean;
+  /** DNS resolver for provider hosts (tests: a name that re-resolves to a private address). */
+  resolve?: Resolver;
 }
 
 export async function createRuntime(env: Env, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -113,6 +118,7 @@ export async function createRuntime(env: Env, options: RuntimeOptions = {}): Pro
       calls,
       batch,
       migrations,
+      ...(options.resolve ? { resolve: options.resolve } : {}),
       draining: false,
       onShutdown: (fn) => void shutdownHooks.push(fn),
       close() {

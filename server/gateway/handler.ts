@@ -26,6 +26,7 @@ const PREFIX = "/api/v1";
 export function createGatewayHandler(rt: Runtime): Handler {
   const auth = createAuthenticator(rt.db.prisma, rt.snapshot);
   const transport = createTransport({
+    ...(rt.resolve ? { resolve: rt.resolve } : {}),
     timeouts: {
       connectMs: rt.env.SWITCHYARD_UPSTREAM_CONNECT_TIMEOUT_MS,
       firstByteMs: rt.env.SWITCHYARD_UPSTREAM_FIRST_BYTE_TIMEOUT_MS,

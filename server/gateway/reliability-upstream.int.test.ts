@@ -11,6 +11,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startSimulator, type Simulator } from "../providers/simulator";
+import { checkBaseUrl, defaultResolver, type Resolver } from "../providers/ssrf";
 import { callRow, chat, prompt, routingFixture, type ChatResult } from "../routing/testing";
 import type { AttemptRecord } from "../routing/execute";
 import { waitUntil } from "../state/store.contract";
@@ -113,7 +114,14 @@ async function startScripted(): Promise<Scripted> {
   };
 }
 
+/** DNS for the suite's server: one name answers a public address once, then loopback (rebinding); others as usual. */
+const REBIND_HOST = "rebind.switchyard.test";
+let rebindLookups = 0;
+const rebindingResolver: Resolver = async (hostname) =>
+  hostname === REBIND_HOST ? [{ address: rebindLookups++ === 0 ? "93.184.216.34" : "127.0.0.1", family: 4 }] : defaultResolver(hostname);
+
 describe("reliability: upstream faults", () => {
+  let rebindUrl: string;
   let sim: Simulator;
   let scripted: Scripted;
   let app: TestServer;
@@ -123,7 +131,10 @@ describe("reliability: upstream faults", () => {
   beforeAll(async () => {
     sim = await startSimulator();
     scripted = await startScripted();
-    app = await startTestServer({ SWITCHYARD_UPSTREAM_FIRST_BYTE_TIMEOUT_MS: String(TIMEOUT_MS), SWITCHYARD_UPSTREAM_IDLE_TIMEOUT_MS: String(TIMEOUT_MS) });
+    app = await startTestServer(
+      { SWITCHYARD_UPSTREAM_FIRST_BYTE_TIMEOUT_MS: String(TIMEOUT_MS), SWITCHYARD_UPSTREAM_IDLE_TIMEOUT_MS: String(TIMEOUT_MS) },
+      { resolve: rebindingResolver },
+    );
     const seeded = await seedSimulatorProviders(app, sim.url);
     key = seeded.key;
     fixture = routingFixture(app, seeded.tenant.orgId);
@@ -135,6 +146,9 @@ describe("reliability: upstream faults", () => {
     await db.provider.create({ data: data("bad-tls", `${sim.url.replace("http:", "https:")}/openai/v1`) });
     // Saved around the save-time check (as a row written before an upgrade would be): loopback without allowPrivate.
     await db.provider.create({ data: data("sneaky-loopback", `${sim.url}/openai/v1`, false) });
+    // A public-looking name that resolved to a public address when it was saved, and to loopback ever since.
+    rebindUrl = `http://${REBIND_HOST}:${new URL(sim.url).port}/openai/v1`;
+    await db.provider.create({ data: data("rebinding", rebindUrl, false) });
     await fixture.refresh();
   });
   afterAll(async () => {
@@ -267,6 +281,23 @@ describe("reliability: upstream faults", () => {
       expect(res.body.error.message).toContain("'sneaky-loopback'");
       noSecrets(JSON.stringify(res.body));
       expect(sim.count()).toBe(0);
+      expect((await attemptsOf(res)).map((a) => [a.provider, a.status, a.error])).toEqual([["sneaky-loopback", 0, "provider_blocked"]]);
+    });
+  });
+
+  describe("case 23: a provider host that re-resolves to a private address (DNS rebinding)", () => {
+    it("passes the save-time check while public, then is refused at connect: 502 provider_blocked, nothing sent", async () => {
+      // The check an admin's save runs (server/api/routers/providers.ts), with the server's own resolver.
+      expect(await checkBaseUrl(rebindUrl, { resolve: app.rt.resolve })).toEqual({ ok: true });
+      const res = await ask("rebinding/sim-small");
+      expect(res.status).toBe(502);
+      expect(res.body.error.code).toBe("provider_blocked");
+      expect(res.body.error.message).toContain("'rebinding'");
+      noSecrets(JSON.stringify(res.body));
+      expect(JSON.stringify(res.body)).not.toContain("127.0.0.1");
+      expect(sim.count()).toBe(0); // the simulator (on loopback, where the name now points) received nothing
+      expect(rebindLookups).toBeGreaterThan(1); // resolved again at connect, not trusted from the save
+      expect((await attemptsOf(res)).map((a) => [a.provider, a.status, a.error])).toEqual([["rebinding", 0, "provider_blocked"]]);
     });
   });
 

@@ -212,6 +212,9 @@ export async function withFallback<T>(
         if (ctx.signal.aborted) throw new AppError(499, "client_closed_request", "The client closed the request");
         if (raw instanceof AppError) throw raw;
         if (raw instanceof TransportError && raw.kind === "ssrf_blocked") {
+          // Refused before a byte was sent (at the URL check or, after a DNS change, at connect): a configuration
+          // fault, not an outage, so no retry or fallback; the call log still shows which provider it was.
+          ctx.attempts.push({ ...record, error: "provider_blocked", latencyMs: Math.round(performance.now() - started) });
           throw new AppError(502, "provider_blocked", `Provider '${target.provider.name}' resolves to an address that is not allowed`);
         }
         const overBudget = controller !== null && controller.signal.aborted && controller.signal.reason instanceof BudgetExceeded;

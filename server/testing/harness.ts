@@ -10,6 +10,7 @@ import pg from "pg";
 import { loadEnv, type Env } from "../env";
 import { createLogger, type Logger } from "../obs/log";
 import { startSwitchyard, type Switchyard } from "../start";
+import type { RuntimeOptions } from "../runtime";
 
 /** Captures log lines in memory so tests can assert on them (and on what they must never contain). */
 export class LogCapture {
@@ -84,12 +85,12 @@ export interface TestServer extends Switchyard {
 }
 
 /** Starts a real server on a random port with its own database. */
-export async function startTestServer(overrides: Record<string, string | undefined> = {}): Promise<TestServer> {
+export async function startTestServer(overrides: Record<string, string | undefined> = {}, options: Pick<RuntimeOptions, "resolve"> = {}): Promise<TestServer> {
   const db = await createTestDatabase();
   const dir = tempDir();
   const logs = new LogCapture();
   const env = testEnv({ DATABASE_URL: db.url, SWITCHYARD_DATA_DIR: dir.path, ...overrides });
-  const app = await startSwitchyard(env, { log: logs.logger, ui: false, seedDemo: false });
+  const app = await startSwitchyard(env, { log: logs.logger, ui: false, seedDemo: false, ...options });
   let disposed = false;
   return Object.assign(app, {
     logs,
