@@ -112,6 +112,7 @@ export async function runRoutingBench(options: RoutingBenchOptions): Promise<Rou
     denseDimensions: extractor.denseDimensions ?? 0,
     minQualityRatio: options.ratio ?? 0.95,
     ...(options.folds ? { folds: options.folds } : {}),
+    ...(process.env.SY_FOLD_SEED ? { seed: Number(process.env.SY_FOLD_SEED) } : {}),
     ...(options.neighbours !== undefined ? { neighbours: options.neighbours } : {}),
   });
   const trainSeconds = (performance.now() - started) / 1000;

@@ -118,7 +118,7 @@ export function RouteDetails({ route, attempts }: { route: RouteRecord | null; a
                 <span className="font-medium text-slate-900">
                   {a.provider}/{a.model}
                 </span>
-                <Badge tone={a.status === 200 ? "success" : "danger"}>{a.status}</Badge>
+                <Badge tone={a.status === 200 ? "success" : "danger"}>{a.status === 0 ? "no response" : a.status}</Badge>
                 <span className="tabular-nums text-slate-600">{a.latencyMs} ms</span>
                 {a.reason ? <span className="text-xs text-slate-500">{a.reason}</span> : null}
                 {a.waitedMs ? <span className="text-xs text-slate-500">after {a.waitedMs} ms backoff</span> : null}
