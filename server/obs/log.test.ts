@@ -37,7 +37,8 @@ describe("logging never leaks secrets", () => {
       expect(scrubSecrets(`upstream 401: invalid key ${key} (check the provider)`)).toBe("upstream 401: invalid key [REDACTED] (check the provider)");
     }
     // Words that merely start like a prefix stay.
-    expect(scrubSecrets("xai-grok-4 and pplx-sonar are model names; hf_transfer is a flag")).toBe("xai-grok-4 and pplx-sonar are model names; hf_transfer is a flag");
+    const text = "xai-grok-4-fast-reasoning-latest and pplx-sonar-reasoning-pro are model ids; hf_transfer is a flag";
+    expect(scrubSecrets(text)).toBe(text);
   });
 
   it("keeps ordinary text and the prefix of bearer/query secrets", () => {

@@ -45,7 +45,7 @@ const SECRET_PATTERNS: RegExp[] = [
   /\bsk-[A-Za-z0-9_-]{16,}/g, // OpenAI / Anthropic / DeepSeek style keys
   /\bAIza[A-Za-z0-9_-]{30,}/g, // Google API keys
   /\b(?:gsk|fw|hf)_[A-Za-z0-9]{20,}/g, // Groq, Fireworks, Hugging Face keys
-  /\b(?:xai|pplx|csk)-[A-Za-z0-9_-]{20,}/g, // xAI, Perplexity, Cerebras keys
+  /\b(?:xai|pplx|csk)-[A-Za-z0-9]{20,}/g, // xAI, Perplexity, Cerebras keys (letters and digits: model ids have hyphens)
   /(Bearer\s+)[A-Za-z0-9._~+/=-]{8,}/gi,
   /([?&](?:key|api_key|apikey|token)=)[^&\s"]+/gi,
 ];
