@@ -285,6 +285,32 @@ describe("reliability: upstream faults", () => {
     });
   });
 
+  describe("case 23: a refused provider in a chain", () => {
+    it("is recorded and passed over: the next target answers, nothing reaches the refused address", async () => {
+      const s = await fixture.scenario([{ name: "blocked", provider: "sneaky-loopback" }, { name: "ok" }], (m) => ({ targets: [m.target(0), m.target(1)] }));
+      const res = await ask(s.policy);
+      expect(res.status).toBe(200);
+      expect((await attemptsOf(res)).map((a) => [a.provider, a.status, a.error ?? null])).toEqual([
+        ["sneaky-loopback", 0, "provider_blocked"],
+        ["sim-openai", 200, null],
+      ]);
+      expect(sim.count({ operation: "chat" })).toBe(1); // the answering target's call only
+    });
+
+    it("answers 503 naming the refused provider when the rest of the chain fails too", async () => {
+      const s = await fixture.scenario([{ name: "blocked", provider: "sneaky-loopback" }, { name: "down" }], (m) => ({
+        targets: [m.target(0), m.target(1)],
+        retry: { maxAttempts: 1 },
+      }));
+      sim.faults.add({ fault: "server_error", protocol: "openai", model: s.models[1], times: "always" });
+      const res = await ask(s.policy);
+      expect(res.status).toBe(503);
+      expect(res.body.error.code).toBe("no_available_target");
+      expect(res.body.error.message).toContain(`sneaky-loopback/${s.models[0]}: provider blocked`);
+      noSecrets(JSON.stringify(res.body));
+    });
+  });
+
   describe("case 23: a provider host that re-resolves to a private address (DNS rebinding)", () => {
     it("passes the save-time check while public, then is refused at connect: 502 provider_blocked, nothing sent", async () => {
       // The check an admin's save runs (server/api/routers/providers.ts), with the server's own resolver.
