@@ -20,7 +20,6 @@ import { allows, type AccessLevel } from "@/lib/roles";
 import type { SessionUser } from "../auth/users";
 import { AppError } from "../gateway/errors";
 import { scrubSecrets } from "../obs/log";
-import type { Resolver } from "../providers/ssrf";
 import type { Runtime } from "../runtime";
 import { configChanged } from "./config-change";
 
@@ -30,8 +29,6 @@ export interface Context {
   user: SessionUser | null;
   /** For logs: the request id the HTTP server assigned (or a fresh one for in-process callers). */
   requestId: string;
-  /** DNS resolver for the SSRF check of provider URLs (tests inject one; the system resolver otherwise). */
-  resolve?: Resolver;
 }
 
 export type AuthedContext = Context & { user: SessionUser };

@@ -19,7 +19,6 @@ import { SEEDED_PROVIDER_KEY, seedSimulatorProviders, startTestServer, type Test
 
 const TIMEOUT_MS = 1_000;
 
-
 /** A scripted OpenAI-protocol upstream: the behaviour is picked by a `[[up:NAME]]` tag in the last user message. */
 interface Scripted {
   url: string;

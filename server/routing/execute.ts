@@ -119,7 +119,7 @@ export async function withFallback<T>(
   let last: UpstreamError | null = null;
   let refusal: { result: T; target: Target } | null = null;
   /** Targets refused by the SSRF guard, and the answer when nothing else was tried. */
-  const blocked: string[] = [];
+  let blocked = 0;
   let blockedError: AppError | null = null;
   /** The shortest Retry-After cool-down of a target passed over for it (ms), when one was. */
   let coolingLeft: number | null = null;
@@ -218,8 +218,8 @@ export async function withFallback<T>(
           // Refused before a byte was sent (at the URL check or, after a DNS change, at connect): a configuration
           // fault, so no retry; the next target may still answer, and the call log shows which provider it was.
           ctx.attempts.push({ ...record, error: "provider_blocked", latencyMs: Math.round(performance.now() - started) });
-          blocked.push(`${label}: provider blocked (resolves to an address that is not allowed)`);
-          failures.push(blocked.at(-1)!);
+          failures.push(`${label}: provider blocked (resolves to an address that is not allowed)`);
+          blocked += 1;
           blockedError ??= new AppError(502, "provider_blocked", `Provider '${target.provider.name}' resolves to an address that is not allowed`);
           break;
         }
@@ -264,7 +264,7 @@ export async function withFallback<T>(
   }
   if (refusal) return refusal;
   // Every target tried was refused by the SSRF guard: say so, rather than "no target available".
-  if (blockedError && last === null && failures.length === blocked.length) throw blockedError;
+  if (blockedError && last === null && failures.length === blocked) throw blockedError;
   if (last === null && coolingLeft !== null) {
     // Nothing was sent: every target left is cooling down after a Retry-After longer than the policy waits. The
     // client is told as for a 429 from upstream, with what remains of the shortest cool-down.

@@ -28,10 +28,10 @@ const resolve: Resolver = async (host) => {
   return addresses.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
 };
 
-const admin = () => callerAs(app.rt, org.users.admin, { resolve });
+const admin = () => callerAs(app.rt, org.users.admin);
 
 beforeAll(async () => {
-  app = await startTestServer();
+  app = await startTestServer({}, { resolve });
   org = await createTestOrg(app.rt);
   sim = await startSimulator({ apiKey: SECRET_KEY });
 });

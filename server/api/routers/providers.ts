@@ -116,7 +116,7 @@ export const providersRouter = router({
     const baseUrl = input.baseUrl ?? definition.defaultBaseUrl;
     if (!baseUrl) throw new AppError(400, "base_url_required", `A base URL is required for ${definition.label}`);
     if (definition.requiresKey && !input.apiKey) throw new AppError(400, "key_required", `${definition.label} needs an API key`);
-    await assertBaseUrlAllowed(baseUrl, input.allowPrivate, ctx.resolve ?? ctx.rt.resolve);
+    await assertBaseUrlAllowed(baseUrl, input.allowPrivate, ctx.rt.resolve);
     const db = ctx.rt.db.prisma;
     const row = await uniqueOr(`A provider named "${input.name}" already exists`, () =>
       db.$transaction(async (tx) => {
@@ -166,7 +166,7 @@ export const providersRouter = router({
     const keyAfter = input.apiKey ? "new" : input.clearKey ? "none" : row.encryptedKey ? "kept" : "none";
     if (keyAfter === "none" && PROVIDERS[kind].requiresKey) throw new AppError(400, "key_required", `${PROVIDERS[kind].label} needs an API key`);
     // A URL saved before passed the check; check again whenever the destination or the private opt-in changes.
-    if (destinationChanged || (allowPrivate && !row.allowPrivate)) await assertBaseUrlAllowed(baseUrl, allowPrivate, ctx.resolve ?? ctx.rt.resolve);
+    if (destinationChanged || (allowPrivate && !row.allowPrivate)) await assertBaseUrlAllowed(baseUrl, allowPrivate, ctx.rt.resolve);
     const config = input.config !== undefined ? validateSettings(input.config) : undefined;
 
     const { encryptedKey: _secret, ...before } = row;
@@ -236,7 +236,7 @@ export const providersRouter = router({
       if (!live) return { ok: false, status: 0, latencyMs: 0, models: null, message: "The built-in simulator is not running (enable the provider and restart)." };
       baseUrl = live.baseUrl;
     } else {
-      await assertBaseUrlAllowed(baseUrl, row.allowPrivate, ctx.resolve ?? ctx.rt.resolve);
+      await assertBaseUrlAllowed(baseUrl, row.allowPrivate, ctx.rt.resolve);
     }
     let apiKey: string | null = null;
     if (row.encryptedKey) {
